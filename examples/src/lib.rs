@@ -1,0 +1,1 @@
+//! Runnable examples of promforge; see the `[[example]]` entries of this package.

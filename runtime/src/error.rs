@@ -1,0 +1,80 @@
+//! The errors promforge returns. Nothing in promforge panics on bad input: it returns one of these.
+
+use std::net::SocketAddr;
+
+/// Everything that can go wrong when registering, naming or serving metrics.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A metric name that does not match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    #[error("invalid metric name `{name}`: {reason}")]
+    InvalidMetricName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A label name that does not match `[a-zA-Z_][a-zA-Z0-9_]*`, starts with `__`, or is reserved.
+    #[error("invalid label name `{name}`: {reason}")]
+    InvalidLabelName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A family (or one of the sample names it writes) is already registered.
+    #[error("a metric named `{name}` is already registered{}", clash_note(.clashes_with))]
+    AlreadyRegistered {
+        /// The full name of the family that could not be registered.
+        name: String,
+        /// The sample name both families would write, when it differs from `name`.
+        clashes_with: Option<String>,
+    },
+    /// A metric registered without HELP text (Prometheus tooling warns about those).
+    #[error("metric `{name}` has no help text")]
+    MissingHelp {
+        /// The metric's name.
+        name: String,
+    },
+    /// Histogram buckets that are empty, not finite, or not strictly increasing.
+    #[error("invalid histogram buckets: {reason}")]
+    InvalidBuckets {
+        /// What is wrong with them.
+        reason: String,
+    },
+    /// The exporter could not listen on its address.
+    #[error("failed to bind the metrics exporter to {addr}: {source}")]
+    Bind {
+        /// The address it tried.
+        addr: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An address that does not parse or resolve.
+    #[error("invalid exporter address `{addr}`: {reason}")]
+    InvalidAddress {
+        /// The address as given.
+        addr: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// An I/O error while serving (for example starting the exporter's own runtime).
+    #[error("exporter I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The exporter stopped with an error.
+    #[error("exporter at {addr} stopped: {reason}")]
+    Exporter {
+        /// The address it was serving on.
+        addr: SocketAddr,
+        /// What happened.
+        reason: String,
+    },
+}
+
+fn clash_note(clashes_with: &Option<String>) -> String {
+    match clashes_with {
+        Some(sample) => format!(" (both would write samples named `{sample}`)"),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,64 @@
+//! # promforge
+//!
+//! Prometheus instrumentation for Rust, written as attributes and derives and checked by the
+//! compiler. This crate is the one you depend on: it holds the metric types, the
+//! [`Registry`], the text encoder and (feature `exporter`, on by default) the HTTP exporter
+//! serving `/metrics`, `/health` and `/ready`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), promforge::Error> {
+//! let registry = promforge::default_registry();
+//! let jobs = registry.counter("jobs_processed", "Jobs processed.")?;
+//! let queue = registry.gauge("queue_depth", "Jobs waiting.")?;
+//! jobs.inc();
+//! queue.set(3);
+//! promforge::exporter().bind("127.0.0.1:9184").serve().await?; // until shut down
+//! # Ok(()) }
+//! ```
+//!
+//! ## Naming
+//!
+//! Names follow the Prometheus conventions, checked when registering: metric names
+//! `[a-zA-Z_:][a-zA-Z0-9_:]*`, label names `[a-zA-Z_][a-zA-Z0-9_]*` not starting with `__`
+//! (`le` and `quantile` are reserved for histograms and summaries). Counters are exposed
+//! with a `_total` suffix, added when the name does not carry it already.
+//!
+//! ## Errors, never panics
+//!
+//! Invalid names, duplicate registrations, bad buckets and a port in use are returned as
+//! [`Error`]s. Updating a metric cannot fail and takes no lock.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod encode;
+mod error;
+#[cfg(feature = "exporter")]
+pub mod exporter;
+pub mod metrics;
+mod name;
+mod registry;
+
+pub use encode::MetricType;
+pub use error::Error;
+#[cfg(feature = "exporter")]
+pub use exporter::{Exporter, ExporterHandle, exporter};
+pub use metrics::{
+    Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram,
+    exponential_buckets, linear_buckets,
+};
+pub use name::{check_label_name, check_metric_name, check_user_label_name};
+pub use registry::{
+    ENV_ENVIRONMENT, ENV_SERVICE, Registry, RegistryBuilder, TEXT_CONTENT_TYPE, default_registry,
+};
+
+/// What the generated code of `promforge-macros` names. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::encode::{SampleEncoder, push_label_pair};
+    pub use crate::registry::Registry;
+}
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

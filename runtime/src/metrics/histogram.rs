@@ -1,0 +1,324 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{EncodeMetric, Number};
+use crate::Error;
+use crate::encode::{MetricType, SampleEncoder, format_go_float};
+
+/// The buckets [`Histogram::new`] uses, in seconds: the same defaults as the other Prometheus
+/// clients (5 ms to 10 s), so dashboards written for them work unchanged.
+pub const DEFAULT_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Observations (latencies, sizes) counted into buckets, exposed as `_bucket{le="…"}`,
+/// `_sum` and `_count`.
+///
+/// An observation costs a bucket search and two atomic additions; `_count` is the sum of
+/// the buckets, so it always equals the `+Inf` bucket in the output.
+///
+/// ```
+/// # fn main() -> Result<(), promforge::Error> {
+/// let latency = promforge::Histogram::with_buckets(&[0.1, 0.5, 1.0])?;
+/// latency.observe(0.3);
+/// {
+///     let _timer = latency.start_timer(); // observes the elapsed seconds when dropped
+/// }
+/// assert_eq!(latency.count(), 2);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Histogram {
+    core: Arc<Core>,
+}
+
+struct Core {
+    /// Upper bounds, strictly increasing, finite; `+Inf` is implicit.
+    bounds: Box<[f64]>,
+    /// Pre-rendered `le="…"` pairs, one per bound plus `+Inf`.
+    le: Box<[String]>,
+    /// Per-bucket (not cumulative) counts, one per bound plus `+Inf`.
+    counts: Box<[AtomicU64]>,
+    /// The sum of observations, as `f64` bits.
+    sum: AtomicU64,
+}
+
+impl Histogram {
+    /// A histogram with [`DEFAULT_BUCKETS`].
+    pub fn new() -> Self {
+        Self::from_checked(DEFAULT_BUCKETS.to_vec())
+    }
+
+    /// A histogram with these upper bounds. They must be finite and strictly increasing;
+    /// a trailing `+Inf` may be given or left out (it is always there).
+    pub fn with_buckets(buckets: &[f64]) -> Result<Self, Error> {
+        Ok(Self::from_checked(check_buckets(buckets)?))
+    }
+
+    fn from_checked(bounds: Vec<f64>) -> Self {
+        let le = bounds
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY))
+            .map(|b| format!("le=\"{}\"", format_go_float(b)))
+            .collect();
+        let counts = (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect();
+        Self {
+            core: Arc::new(Core {
+                bounds: bounds.into_boxed_slice(),
+                le,
+                counts,
+                sum: AtomicU64::new(0f64.to_bits()),
+            }),
+        }
+    }
+
+    /// Records one observation. NaN is counted in the `+Inf` bucket (and makes `_sum` NaN),
+    /// as the Go client does.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        let core = &*self.core;
+        let i = if v.is_nan() {
+            core.bounds.len()
+        } else {
+            core.bounds.partition_point(|&b| b < v)
+        };
+        if let Some(bucket) = core.counts.get(i) {
+            bucket.fetch_add(1, Ordering::Relaxed);
+        }
+        f64::atomic_add(&core.sum, v);
+    }
+
+    /// Records a duration, in seconds.
+    #[inline]
+    pub fn observe_duration(&self, d: Duration) {
+        self.observe(d.as_secs_f64());
+    }
+
+    /// Records the seconds elapsed since `start`.
+    #[inline]
+    pub fn observe_since(&self, start: Instant) {
+        self.observe_duration(start.elapsed());
+    }
+
+    /// Starts a timer that records the elapsed seconds when it is dropped (or
+    /// [`stop`](HistogramTimer::stop)ped).
+    #[inline]
+    pub fn start_timer(&self) -> HistogramTimer {
+        HistogramTimer {
+            histogram: self.clone(),
+            start: Instant::now(),
+            observed: false,
+        }
+    }
+
+    /// The upper bounds (without the implicit `+Inf`).
+    pub fn buckets(&self) -> &[f64] {
+        &self.core.bounds
+    }
+
+    /// The number of observations.
+    pub fn count(&self) -> u64 {
+        self.core
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// The sum of observations.
+    pub fn sum(&self) -> f64 {
+        f64::from_bits(self.core.sum.load(Ordering::Relaxed))
+    }
+
+    /// Cumulative counts per upper bound, ending with `(+Inf, count)`.
+    pub fn cumulative_counts(&self) -> Vec<(f64, u64)> {
+        let mut total = 0;
+        self.core
+            .bounds
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY))
+            .zip(self.core.counts.iter())
+            .map(|(b, c)| {
+                total += c.load(Ordering::Relaxed);
+                (b, total)
+            })
+            .collect()
+    }
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Histogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Histogram")
+            .field("buckets", &self.buckets())
+            .field("count", &self.count())
+            .field("sum", &self.sum())
+            .finish()
+    }
+}
+
+impl EncodeMetric for Histogram {
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+
+    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+        let core = &*self.core;
+        let mut total = 0u64;
+        for (count, le) in core.counts.iter().zip(core.le.iter()) {
+            total += count.load(Ordering::Relaxed);
+            encoder.sample("_bucket", le, total);
+        }
+        encoder.sample("_sum", "", self.sum());
+        encoder.sample("_count", "", total);
+    }
+}
+
+/// Records the time since it was made into its histogram when dropped.
+#[must_use = "the timer records when it is dropped; dropping it at once records ~0 s"]
+#[derive(Debug)]
+pub struct HistogramTimer {
+    histogram: Histogram,
+    start: Instant,
+    observed: bool,
+}
+
+impl HistogramTimer {
+    /// Records now and returns the seconds recorded.
+    pub fn stop(mut self) -> f64 {
+        self.record()
+    }
+
+    /// Drops the timer without recording anything.
+    pub fn discard(mut self) {
+        self.observed = true;
+    }
+
+    fn record(&mut self) -> f64 {
+        let secs = self.start.elapsed().as_secs_f64();
+        if !self.observed {
+            self.observed = true;
+            self.histogram.observe(secs);
+        }
+        secs
+    }
+}
+
+impl Drop for HistogramTimer {
+    fn drop(&mut self) {
+        self.record();
+    }
+}
+
+/// Checks upper bounds: at least one, finite, strictly increasing; a trailing `+Inf` is dropped.
+pub(crate) fn check_buckets(buckets: &[f64]) -> Result<Vec<f64>, Error> {
+    let bounds = match buckets.split_last() {
+        Some((last, rest)) if *last == f64::INFINITY => rest,
+        _ => buckets,
+    };
+    let err = |reason: String| Err(Error::InvalidBuckets { reason });
+    if bounds.is_empty() {
+        return err("at least one finite upper bound is needed".into());
+    }
+    if let Some(b) = bounds.iter().find(|b| !b.is_finite()) {
+        return err(format!("upper bound {b} is not finite"));
+    }
+    if let Some(w) = bounds.windows(2).find(|w| w[0] >= w[1]) {
+        return err(format!(
+            "upper bounds must be strictly increasing, but {} is followed by {}",
+            w[0], w[1]
+        ));
+    }
+    Ok(bounds.to_vec())
+}
+
+/// `count` upper bounds starting at `start`, each `factor` times the one before
+/// (`exponential_buckets(0.001, 2.0, 4)` → 1 ms, 2 ms, 4 ms, 8 ms).
+pub fn exponential_buckets(start: f64, factor: f64, count: usize) -> Result<Vec<f64>, Error> {
+    let valid = start > 0.0 && start.is_finite() && factor > 1.0 && factor.is_finite();
+    if !valid || count == 0 {
+        return Err(Error::InvalidBuckets {
+            reason: format!(
+                "exponential buckets need start > 0, factor > 1 and count >= 1 \
+                 (got start {start}, factor {factor}, count {count})"
+            ),
+        });
+    }
+    let buckets: Vec<f64> = (0..count)
+        .scan(start, |b, _| {
+            let v = *b;
+            *b *= factor;
+            Some(v)
+        })
+        .collect();
+    check_buckets(&buckets)
+}
+
+/// `count` upper bounds starting at `start`, `width` apart
+/// (`linear_buckets(0.1, 0.1, 3)` → 0.1, 0.2, 0.3).
+pub fn linear_buckets(start: f64, width: f64, count: usize) -> Result<Vec<f64>, Error> {
+    let valid = start.is_finite() && width > 0.0 && width.is_finite();
+    if !valid || count == 0 {
+        return Err(Error::InvalidBuckets {
+            reason: format!(
+                "linear buckets need a finite start, width > 0 and count >= 1 \
+                 (got start {start}, width {width}, count {count})"
+            ),
+        });
+    }
+    let buckets: Vec<f64> = (0..count).map(|i| start + width * i as f64).collect();
+    check_buckets(&buckets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_inclusive_and_cumulative() {
+        let h = Histogram::with_buckets(&[1.0, 2.0]).unwrap_or_default();
+        for v in [0.5, 1.0, 1.5, 2.0, 3.0, f64::NAN] {
+            h.observe(v);
+        }
+        assert_eq!(
+            h.cumulative_counts(),
+            vec![(1.0, 2), (2.0, 4), (f64::INFINITY, 6)]
+        );
+        assert_eq!(h.count(), 6);
+        assert!(h.sum().is_nan());
+    }
+
+    #[test]
+    fn bad_buckets_are_errors() {
+        assert!(Histogram::with_buckets(&[]).is_err());
+        assert!(Histogram::with_buckets(&[f64::INFINITY]).is_err());
+        assert!(Histogram::with_buckets(&[1.0, 1.0]).is_err());
+        assert!(Histogram::with_buckets(&[2.0, 1.0]).is_err());
+        assert!(Histogram::with_buckets(&[f64::NAN]).is_err());
+        assert!(Histogram::with_buckets(&[1.0, f64::INFINITY]).is_ok());
+        assert!(exponential_buckets(0.0, 2.0, 3).is_err());
+        assert!(linear_buckets(0.0, 0.0, 3).is_err());
+        assert_eq!(
+            exponential_buckets(1.0, 10.0, 3).ok(),
+            Some(vec![1.0, 10.0, 100.0])
+        );
+    }
+
+    #[test]
+    fn timer_records_once() {
+        let h = Histogram::new();
+        let t = h.start_timer();
+        assert!(t.stop() >= 0.0);
+        h.start_timer().discard();
+        drop(h.start_timer());
+        assert_eq!(h.count(), 2);
+    }
+}

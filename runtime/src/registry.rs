@@ -1,0 +1,485 @@
+//! The [`Registry`]: named, documented metric families, rendered to the text format.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+
+use crate::Error;
+use crate::encode::{MetricType, SampleEncoder, escape_help_into, push_label_pair};
+use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
+use crate::name::{check_metric_name, check_user_label_name};
+
+/// The environment variable whose value becomes the constant label `service`.
+pub const ENV_SERVICE: &str = "PROMFORGE_SERVICE";
+/// The environment variable whose value becomes the constant label `environment`.
+pub const ENV_ENVIRONMENT: &str = "PROMFORGE_ENVIRONMENT";
+
+/// The `Content-Type` of [`Registry::render`]'s output.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A set of metric families, rendered together on a scrape.
+///
+/// A `Registry` is a cheap handle (an `Arc`): clones share the same families. Most programs
+/// use the process-wide [`default_registry()`](crate::default_registry); make your own for
+/// tests, libraries or a second endpoint.
+///
+/// ```
+/// # fn main() -> Result<(), promforge::Error> {
+/// let registry = promforge::Registry::builder()
+///     .prefix("shop")
+///     .const_label("service", "checkout")
+///     .build()?;
+/// let orders = registry.counter("orders", "Orders placed.")?;
+/// orders.inc();
+/// assert!(registry.render().contains("shop_orders_total{service=\"checkout\"} 1\n"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    prefix: String,
+    const_labels: Vec<(String, String)>,
+    /// `a="1",b="2"`, escaped, or empty.
+    const_labels_rendered: String,
+    state: RwLock<State>,
+    /// The size of the last render, to allocate the next one at once.
+    size_hint: AtomicUsize,
+}
+
+#[derive(Default)]
+struct State {
+    families: Vec<Family>,
+    /// Every sample name the families write (`x_total`, `h_bucket`, `h_sum`, …).
+    sample_names: HashSet<String>,
+    foreign: Vec<prometheus::Registry>,
+}
+
+struct Family {
+    name: String,
+    /// `# HELP …\n# TYPE …\n`, rendered at registration.
+    header: String,
+    metric: Box<dyn EncodeMetric>,
+}
+
+/// Builds a [`Registry`] with a name prefix and constant labels.
+#[derive(Debug, Default, Clone)]
+#[must_use]
+pub struct RegistryBuilder {
+    prefix: Option<String>,
+    const_labels: Vec<(String, String)>,
+    from_env: bool,
+}
+
+impl RegistryBuilder {
+    /// Puts `prefix_` in front of every metric name (a namespace such as the service name).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Adds a label written on every series of this registry (`service`, `environment`,
+    /// `region`, …). Setting the same name twice keeps the last value.
+    pub fn const_label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let (name, value) = (name.into(), value.into());
+        self.const_labels.retain(|(n, _)| *n != name);
+        self.const_labels.push((name, value));
+        self
+    }
+
+    /// Takes the constant labels `service` and `environment` from the environment variables
+    /// `PROMFORGE_SERVICE` and `PROMFORGE_ENVIRONMENT` when they are set and not empty.
+    /// Values from the environment replace values given in code, so a deployment can
+    /// override them. The default registry always does this.
+    pub fn labels_from_env(mut self) -> Self {
+        self.from_env = true;
+        self
+    }
+
+    /// Checks the prefix and label names and makes the registry.
+    pub fn build(mut self) -> Result<Registry, Error> {
+        if self.from_env {
+            for (var, label) in [(ENV_SERVICE, "service"), (ENV_ENVIRONMENT, "environment")] {
+                if let Some(value) = std::env::var_os(var).and_then(|v| v.into_string().ok())
+                    && !value.is_empty()
+                {
+                    self = self.const_label(label, value);
+                }
+            }
+        }
+        let prefix = match self.prefix {
+            Some(p) if !p.is_empty() => {
+                check_metric_name(&p)?;
+                format!("{}_", p.trim_end_matches('_'))
+            }
+            _ => String::new(),
+        };
+        let mut rendered = String::new();
+        for (name, value) in &self.const_labels {
+            check_user_label_name(name)?;
+            push_label_pair(&mut rendered, name, value);
+        }
+        Ok(Registry {
+            inner: Arc::new(Inner {
+                prefix,
+                const_labels: self.const_labels,
+                const_labels_rendered: rendered,
+                state: RwLock::default(),
+                size_hint: AtomicUsize::new(1024),
+            }),
+        })
+    }
+}
+
+static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
+    RegistryBuilder::default()
+        .labels_from_env()
+        .build()
+        .unwrap_or_else(|_| Registry::new())
+});
+
+/// The process-wide registry, made on first use. Its constant labels come from
+/// `PROMFORGE_SERVICE` and `PROMFORGE_ENVIRONMENT` (see [`RegistryBuilder::labels_from_env`]).
+pub fn default_registry() -> &'static Registry {
+    &DEFAULT
+}
+
+impl Registry {
+    /// An empty registry with no prefix and no constant labels.
+    pub fn new() -> Self {
+        Registry {
+            inner: Arc::new(Inner {
+                prefix: String::new(),
+                const_labels: Vec::new(),
+                const_labels_rendered: String::new(),
+                state: RwLock::default(),
+                size_hint: AtomicUsize::new(1024),
+            }),
+        }
+    }
+
+    /// Starts a registry with a prefix and constant labels.
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder::default()
+    }
+
+    /// The prefix put in front of every name, with its trailing `_` (empty when none).
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The constant labels written on every series.
+    pub fn const_labels(&self) -> &[(String, String)] {
+        &self.inner.const_labels
+    }
+
+    /// Registers `metric` as the family `name` with HELP text `help`; keep a clone of the
+    /// handle to update it. Returns the family's full name (with the registry's prefix, and
+    /// `_total` added to a counter's name when it does not end so already).
+    ///
+    /// Errors: an invalid name, empty help, or a name already taken (also when one family's
+    /// samples would carry another's name, such as a gauge `x_count` beside a histogram `x`).
+    pub fn register<M: EncodeMetric>(
+        &self,
+        name: &str,
+        help: &str,
+        metric: M,
+    ) -> Result<String, Error> {
+        let metric_type = metric.metric_type();
+        check_metric_name(name)?;
+        let mut full = format!("{}{}", self.inner.prefix, name);
+        if metric_type == MetricType::Counter && !full.ends_with("_total") {
+            full.push_str("_total");
+        }
+        check_metric_name(&full)?;
+        if help.trim().is_empty() {
+            return Err(Error::MissingHelp { name: full });
+        }
+        let samples: Vec<String> = std::iter::once(full.clone())
+            .chain(
+                metric_type
+                    .sample_suffixes()
+                    .iter()
+                    .map(|s| format!("{full}{s}")),
+            )
+            .collect();
+
+        let mut header = String::with_capacity(full.len() * 2 + help.len() + 24);
+        header.push_str("# HELP ");
+        header.push_str(&full);
+        header.push(' ');
+        escape_help_into(help, &mut header);
+        header.push_str("\n# TYPE ");
+        header.push_str(&full);
+        header.push(' ');
+        header.push_str(metric_type.as_str());
+        header.push('\n');
+
+        let mut state = self.write_state();
+        if let Some(taken) = samples.iter().find(|s| state.sample_names.contains(*s)) {
+            return Err(Error::AlreadyRegistered {
+                clashes_with: (*taken != full).then(|| taken.clone()),
+                name: full,
+            });
+        }
+        state.sample_names.extend(samples);
+        state.families.push(Family {
+            name: full.clone(),
+            header,
+            metric: Box::new(metric),
+        });
+        Ok(full)
+    }
+
+    /// Registers and returns a new integer [`Counter`].
+    pub fn counter(&self, name: &str, help: &str) -> Result<Counter, Error> {
+        self.new_counter(name, help)
+    }
+
+    /// Registers and returns a new [`FloatCounter`](crate::FloatCounter) (seconds, ratios…).
+    pub fn float_counter(&self, name: &str, help: &str) -> Result<Counter<f64>, Error> {
+        self.new_counter(name, help)
+    }
+
+    /// Registers and returns a new integer [`Gauge`].
+    pub fn gauge(&self, name: &str, help: &str) -> Result<Gauge, Error> {
+        self.new_gauge(name, help)
+    }
+
+    /// Registers and returns a new [`FloatGauge`](crate::FloatGauge).
+    pub fn float_gauge(&self, name: &str, help: &str) -> Result<Gauge<f64>, Error> {
+        self.new_gauge(name, help)
+    }
+
+    fn new_counter<N: CounterNumber>(&self, name: &str, help: &str) -> Result<Counter<N>, Error> {
+        let counter = Counter::new();
+        self.register(name, help, counter.clone())?;
+        Ok(counter)
+    }
+
+    fn new_gauge<N: GaugeNumber>(&self, name: &str, help: &str) -> Result<Gauge<N>, Error> {
+        let gauge = Gauge::new();
+        self.register(name, help, gauge.clone())?;
+        Ok(gauge)
+    }
+
+    /// Registers and returns a new [`Histogram`] with these upper bounds
+    /// (see [`Histogram::with_buckets`]).
+    pub fn histogram(&self, name: &str, help: &str, buckets: &[f64]) -> Result<Histogram, Error> {
+        let histogram = Histogram::with_buckets(buckets)?;
+        self.register(name, help, histogram.clone())?;
+        Ok(histogram)
+    }
+
+    /// Removes the family with this full name (as [`register`](Self::register) returned it).
+    /// Returns whether there was one.
+    pub fn unregister(&self, full_name: &str) -> bool {
+        let mut state = self.write_state();
+        let Some(i) = state.families.iter().position(|f| f.name == full_name) else {
+            return false;
+        };
+        let family = state.families.remove(i);
+        let suffixes = family.metric.metric_type().sample_suffixes();
+        state.sample_names.remove(&family.name);
+        for s in suffixes {
+            state.sample_names.remove(&format!("{}{s}", family.name));
+        }
+        true
+    }
+
+    /// Renders the families of an existing `prometheus::Registry` after promforge's own on
+    /// every scrape, with this registry's constant labels added (interop with code that
+    /// already uses the `prometheus` crate). A family whose name promforge already serves
+    /// is left out, so every name keeps a single `# TYPE`.
+    pub fn include_prometheus_registry(&self, registry: prometheus::Registry) {
+        self.write_state().foreign.push(registry);
+    }
+
+    /// The full names of the registered families, in registration order.
+    pub fn family_names(&self) -> Vec<String> {
+        self.read_state()
+            .families
+            .iter()
+            .map(|f| f.name.clone())
+            .collect()
+    }
+
+    /// Renders every family in the Prometheus text format 0.0.4
+    /// ([`TEXT_CONTENT_TYPE`]).
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        self.render_into(&mut buf);
+        // The output is made only of `&str` pieces and ASCII, so this never fails.
+        String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// Appends the rendered text to `buf`. Reuse one buffer across scrapes to render without
+    /// allocating: numbers are written straight from the metrics' atomics.
+    pub fn render_into(&self, buf: &mut Vec<u8>) {
+        let start = buf.len();
+        buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
+        let state = self.read_state();
+        let const_labels = self.inner.const_labels_rendered.as_str();
+        for family in &state.families {
+            buf.extend_from_slice(family.header.as_bytes());
+            let mut encoder = SampleEncoder::new(buf, &family.name, const_labels);
+            family.metric.encode(&mut encoder);
+        }
+        if !state.foreign.is_empty() {
+            self.render_foreign(&state, buf);
+        }
+        drop(state);
+        self.inner
+            .size_hint
+            .store(buf.len() - start, Ordering::Relaxed);
+    }
+
+    fn render_foreign(&self, state: &State, buf: &mut Vec<u8>) {
+        use prometheus::Encoder as _;
+        let mut seen: HashSet<String> = state.sample_names.clone();
+        let mut families = Vec::new();
+        for registry in &state.foreign {
+            for mut family in registry.gather() {
+                if !seen.insert(family.name().to_owned()) {
+                    continue;
+                }
+                if !self.inner.const_labels.is_empty() {
+                    for metric in family.mut_metric() {
+                        let mut labels = metric.get_label().to_vec();
+                        for (name, value) in &self.inner.const_labels {
+                            if labels.iter().any(|l| l.name() == name) {
+                                continue;
+                            }
+                            let mut pair = prometheus::proto::LabelPair::default();
+                            pair.set_name(name.clone());
+                            pair.set_value(value.clone());
+                            labels.push(pair);
+                        }
+                        metric.set_label(labels);
+                    }
+                }
+                families.push(family);
+            }
+        }
+        // Encoding into a Vec cannot fail for I/O reasons; a family the encoder refuses
+        // is skipped rather than breaking the whole scrape.
+        let encoder = prometheus::TextEncoder::new();
+        for family in families {
+            let mut one = Vec::new();
+            if encoder
+                .encode(std::slice::from_ref(&family), &mut one)
+                .is_ok()
+            {
+                buf.extend_from_slice(&one);
+            }
+        }
+    }
+
+    fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.inner
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("prefix", &self.inner.prefix)
+            .field("const_labels", &self.inner.const_labels)
+            .field("families", &self.family_names())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_errors() {
+        let r = Registry::builder()
+            .prefix("app")
+            .build()
+            .unwrap_or_default();
+        assert_eq!(
+            r.register("requests", "Requests.", Counter::<u64>::new())
+                .ok(),
+            Some("app_requests_total".to_owned())
+        );
+        assert_eq!(
+            r.register("bytes_total", "Bytes.", Counter::<u64>::new())
+                .ok(),
+            Some("app_bytes_total".to_owned())
+        );
+        assert!(matches!(
+            r.counter("requests_total", "Again."),
+            Err(Error::AlreadyRegistered { .. })
+        ));
+        assert!(matches!(
+            r.gauge("bad-name", "x"),
+            Err(Error::InvalidMetricName { .. })
+        ));
+        assert!(matches!(
+            r.gauge("no_help", " "),
+            Err(Error::MissingHelp { .. })
+        ));
+        r.histogram("latency_seconds", "Latency.", &[0.1, 1.0])
+            .map(drop)
+            .unwrap_or_default();
+        match r.gauge("latency_seconds_count", "Clash.") {
+            Err(Error::AlreadyRegistered { clashes_with, .. }) => {
+                assert_eq!(clashes_with, None);
+            }
+            other => panic!("expected a clash, got {other:?}"),
+        }
+        assert!(matches!(
+            r.histogram("other", "Bad buckets.", &[2.0, 1.0]),
+            Err(Error::InvalidBuckets { .. })
+        ));
+        assert!(r.unregister("app_latency_seconds"));
+        assert!(r.gauge("latency_seconds_count", "Now free.").is_ok());
+        assert!(!r.unregister("app_latency_seconds"));
+    }
+
+    #[test]
+    fn bad_builder_input() {
+        assert!(Registry::builder().prefix("9x").build().is_err());
+        assert!(Registry::builder().const_label("le", "1").build().is_err());
+        assert!(Registry::builder().const_label("__x", "1").build().is_err());
+        assert!(Registry::builder().const_label("a b", "1").build().is_err());
+    }
+
+    #[test]
+    fn renders_headers_and_labels() {
+        let r = Registry::builder()
+            .const_label("service", "a\"b")
+            .build()
+            .unwrap_or_default();
+        let g = r
+            .float_gauge("temp", "Line one\nline \\two")
+            .unwrap_or_default();
+        g.set(-1.5);
+        assert_eq!(
+            r.render(),
+            "# HELP temp Line one\\nline \\\\two\n# TYPE temp gauge\ntemp{service=\"a\\\"b\"} -1.5\n"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! What the registry renders, parsed back strictly and checked by `promtool check metrics`.
+
+use promforge::{Counter, Gauge, Histogram, Registry};
+use promforge_tests::{check_exposition, exposition};
+
+#[test]
+fn every_metric_type_parses_back_and_passes_promtool() {
+    let r = Registry::builder()
+        .prefix("app")
+        .const_label("service", "api")
+        .const_label("environment", "test")
+        .build()
+        .expect("registry");
+    r.counter("http_requests", "HTTP requests served.")
+        .expect("c")
+        .inc_by(42);
+    r.float_counter("cpu_seconds_total", "CPU time used.")
+        .expect("fc")
+        .inc_by(1.25);
+    let g = r.gauge("connections", "Open connections.").expect("g");
+    g.set(-2);
+    let temps = r
+        .float_gauge("temperature_celsius", "Temperature.")
+        .expect("fg");
+    temps.set(21.5);
+    r.float_gauge("nan_value", "A gauge holding NaN.")
+        .expect("nan")
+        .set(f64::NAN);
+    r.float_gauge("pos_inf", "A gauge holding +Inf.")
+        .expect("inf")
+        .set(f64::INFINITY);
+    r.float_gauge("neg_inf", "A gauge holding -Inf.")
+        .expect("-inf")
+        .set(f64::NEG_INFINITY);
+    r.float_gauge("tiny", "A tiny value.")
+        .expect("tiny")
+        .set(1.5e-12);
+    r.float_gauge("huge", "A huge value.")
+        .expect("huge")
+        .set(6.02e300);
+    let h = r
+        .histogram(
+            "request_duration_seconds",
+            "Request latency.",
+            &[0.005, 0.1, 1.0, 2.5, 1e6],
+        )
+        .expect("h");
+    for v in [0.001, 0.05, 0.05, 0.7, 3.0, 2e6] {
+        h.observe(v);
+    }
+
+    let text = r.render();
+    let e = check_exposition(&text);
+
+    // Every series carries the constant labels.
+    for s in e.samples() {
+        assert_eq!(s.label("service"), Some("api"), "{s:?}");
+        assert_eq!(s.label("environment"), Some("test"), "{s:?}");
+    }
+    let fam = e.family("app_http_requests_total").expect("counter family");
+    assert_eq!(fam.kind, "counter");
+    assert_eq!(fam.help.as_deref(), Some("HTTP requests served."));
+    assert_eq!(e.value("app_http_requests_total", &[]), Some(42.0));
+    assert_eq!(e.value("app_cpu_seconds_total", &[]), Some(1.25));
+    assert_eq!(e.value("app_connections", &[]), Some(-2.0));
+    assert_eq!(e.value("app_temperature_celsius", &[]), Some(21.5));
+    assert!(e.value("app_nan_value", &[]).is_some_and(f64::is_nan));
+    assert_eq!(e.value("app_pos_inf", &[]), Some(f64::INFINITY));
+    assert_eq!(e.value("app_neg_inf", &[]), Some(f64::NEG_INFINITY));
+    assert_eq!(e.value("app_tiny", &[]), Some(1.5e-12));
+    assert_eq!(e.value("app_huge", &[]), Some(6.02e300));
+
+    let hist = e.family("app_request_duration_seconds").expect("histogram");
+    assert_eq!(hist.kind, "histogram");
+    let les: Vec<_> = hist.samples.iter().filter_map(|s| s.label("le")).collect();
+    // `le` is written as the Go client writes it, so dashboards match across clients.
+    assert_eq!(les, ["0.005", "0.1", "1", "2.5", "1e+06", "+Inf"]);
+    assert_eq!(
+        e.value("app_request_duration_seconds_bucket", &[("le", "0.1")]),
+        Some(3.0)
+    );
+    assert_eq!(
+        e.value("app_request_duration_seconds_bucket", &[("le", "+Inf")]),
+        Some(6.0)
+    );
+    assert_eq!(
+        e.value("app_request_duration_seconds_count", &[]),
+        Some(6.0)
+    );
+    let sum = e
+        .value("app_request_duration_seconds_sum", &[])
+        .expect("sum");
+    assert!((sum - 2_000_003.801).abs() < 1e-6, "{sum}");
+}
+
+#[test]
+fn label_values_are_escaped_and_round_trip() {
+    let nasty = [
+        "double \"quotes\"",
+        "back\\slash",
+        "new\nline",
+        "trailing backslash \\",
+        "ünïcödé ✓ 日本語 🦀",
+        "",
+        "\\n literal",
+        "tab\tand}brace{,comma=",
+    ];
+    for value in nasty {
+        let r = Registry::builder()
+            .const_label("value", value)
+            .build()
+            .expect("any UTF-8 is a valid label value");
+        r.counter("events", "Events.").expect("counter").inc();
+        r.histogram("sizes_bytes", "Sizes.", &[1.0, 10.0])
+            .expect("h")
+            .observe(5.0);
+        let text = r.render();
+        let e = check_exposition(&text);
+        for s in e.samples() {
+            assert_eq!(s.label("value"), Some(value), "in {text}");
+        }
+    }
+}
+
+#[test]
+fn help_text_is_escaped_and_round_trips() {
+    let help = "Line one\nline two with \\ and \"quotes\" and ✓";
+    let r = Registry::new();
+    r.gauge("documented", help).expect("gauge");
+    let e = check_exposition(&r.render());
+    assert_eq!(
+        e.family("documented")
+            .and_then(|f| f.help.clone())
+            .as_deref(),
+        Some(help)
+    );
+}
+
+#[test]
+fn registration_errors_leave_the_registry_intact() {
+    let r = Registry::new();
+    let c = r.counter("jobs", "Jobs done.").expect("first");
+    c.inc();
+    assert!(matches!(
+        r.counter("jobs", "Again."),
+        Err(promforge::Error::AlreadyRegistered { .. })
+    ));
+    assert!(matches!(
+        r.register("jobs_total", "Same family as a gauge.", Gauge::<i64>::new()),
+        Err(promforge::Error::AlreadyRegistered { .. })
+    ));
+    for bad in ["", "1abc", "with space", "dash-ed", "dotted.name", "ümlaut"] {
+        let err = r
+            .register(bad, "Bad name.", Counter::<u64>::new())
+            .expect_err(bad);
+        assert!(
+            matches!(err, promforge::Error::InvalidMetricName { .. }),
+            "{bad}: {err:?}"
+        );
+        assert!(err.to_string().contains("invalid metric name"), "{err}");
+    }
+    let e = check_exposition(&r.render());
+    assert_eq!(e.families.len(), 1);
+    assert_eq!(e.value("jobs_total", &[]), Some(1.0));
+}
+
+#[test]
+fn includes_an_existing_prometheus_registry() {
+    let legacy = prometheus::Registry::new();
+    let old = prometheus::IntCounterVec::new(
+        prometheus::Opts::new("legacy_requests_total", "Requests counted by older code."),
+        &["path"],
+    )
+    .expect("vec");
+    legacy.register(Box::new(old.clone())).expect("register");
+    old.with_label_values(&["/a"]).inc_by(3);
+    // A family promforge also serves: left out, so the name keeps one TYPE.
+    let clash = prometheus::IntGauge::new("jobs_total", "Clashes with ours.").expect("gauge");
+    legacy.register(Box::new(clash)).expect("register");
+
+    let r = Registry::builder()
+        .const_label("service", "mixed")
+        .build()
+        .expect("registry");
+    r.counter("jobs", "Jobs done.").expect("counter").inc();
+    r.include_prometheus_registry(legacy);
+
+    let e = check_exposition(&r.render());
+    assert_eq!(
+        e.value(
+            "legacy_requests_total",
+            &[("path", "/a"), ("service", "mixed")]
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        e.family("jobs_total").map(|f| f.kind.as_str()),
+        Some("counter")
+    );
+    assert_eq!(e.families.len(), 2);
+}
+
+#[test]
+fn render_into_reuses_the_buffer() {
+    let r = Registry::new();
+    let h = Histogram::new();
+    r.register("work_seconds", "Work.", h.clone())
+        .expect("register");
+    h.observe(0.2);
+    let mut buf = Vec::new();
+    r.render_into(&mut buf);
+    let first = buf.clone();
+    let capacity = buf.capacity();
+    buf.clear();
+    r.render_into(&mut buf);
+    assert_eq!(buf, first);
+    assert_eq!(
+        buf.capacity(),
+        capacity,
+        "a second render into the same buffer reallocated"
+    );
+    assert_eq!(String::from_utf8(first).expect("utf-8"), r.render());
+    exposition::parse(&r.render()).expect("parses");
+}

@@ -1,0 +1,1 @@
+//! trybuild cases for promforge live in `tests/ui/`; this library is empty.
