@@ -7,6 +7,21 @@
 
 use std::time::{Duration, Instant};
 
+use promforge::{Counter, Family, LabelSet, LabelValue};
+
+/// How a job ended: a closed set, so every outcome is exposed (at 0 until it happens).
+#[derive(LabelValue, Clone, Copy)]
+enum Outcome {
+    Ok,
+    Failed,
+}
+
+/// The labels of the jobs counter; the field name is the label name.
+#[derive(LabelSet, Clone, Copy)]
+struct JobLabels {
+    outcome: Outcome,
+}
+
 #[tokio::main]
 async fn main() -> Result<(), promforge::Error> {
     let addr = std::env::args()
@@ -14,8 +29,12 @@ async fn main() -> Result<(), promforge::Error> {
         .unwrap_or_else(|| "127.0.0.1:9184".to_owned());
 
     let registry = promforge::default_registry();
-    let jobs = registry.counter("quickstart_jobs_processed", "Jobs processed.")?;
-    let failures = registry.counter("quickstart_jobs_failed", "Jobs that failed.")?;
+    let jobs = Family::<JobLabels, Counter>::new();
+    registry.register(
+        "quickstart_jobs_processed",
+        "Jobs processed, by outcome.",
+        jobs.clone(),
+    )?;
     let queue = registry.gauge("quickstart_queue_depth", "Jobs waiting to be processed.")?;
     let latency = registry.histogram(
         "quickstart_job_duration_seconds",
@@ -57,10 +76,12 @@ async fn main() -> Result<(), promforge::Error> {
             let start = Instant::now();
             tokio::time::sleep(Duration::from_millis(5 + seed % 45)).await;
             latency.observe_since(start);
-            jobs.inc();
-            if seed % 10 == 0 {
-                failures.inc();
-            }
+            let outcome = if seed % 10 == 0 {
+                Outcome::Failed
+            } else {
+                Outcome::Ok
+            };
+            jobs.get(&JobLabels { outcome }).inc();
         }
     };
     tokio::select! {

@@ -30,6 +30,16 @@ pub enum Error {
         /// The sample name both families would write, when it differs from `name`.
         clashes_with: Option<String>,
     },
+    /// A label of a family's series has the name of one of the registry's constant labels.
+    #[error(
+        "metric `{metric}` has a label `{label}`, which is also a constant label of the registry"
+    )]
+    LabelClash {
+        /// The family's full name.
+        metric: String,
+        /// The label name used twice.
+        label: String,
+    },
     /// A metric registered without HELP text (Prometheus tooling warns about those).
     #[error("metric `{name}` has no help text")]
     MissingHelp {

@@ -34,6 +34,8 @@ pub mod encode;
 mod error;
 #[cfg(feature = "exporter")]
 pub mod exporter;
+mod family;
+pub mod labels;
 pub mod metrics;
 mod name;
 mod registry;
@@ -42,20 +44,33 @@ pub use encode::MetricType;
 pub use error::Error;
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, ExporterHandle, exporter};
+pub use family::{DEFAULT_CARDINALITY_LIMIT, Family, MetricRef, OVERFLOW_LABEL_VALUE, StateSet};
+pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
     Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram,
     exponential_buckets, linear_buckets,
 };
 pub use name::{check_label_name, check_metric_name, check_user_label_name};
+/// Derives [`LabelSet`](trait@LabelSet) for a struct of labels; see the trait.
+pub use promforge_macros::LabelSet;
+/// Derives [`LabelValue`](trait@LabelValue) for an enum of unit variants; see the trait.
+pub use promforge_macros::LabelValue;
 pub use registry::{
-    ENV_ENVIRONMENT, ENV_SERVICE, Registry, RegistryBuilder, TEXT_CONTENT_TYPE, default_registry,
+    ENV_ENVIRONMENT, ENV_SERVICE, OVERFLOW_FAMILY, Registry, RegistryBuilder, TEXT_CONTENT_TYPE,
+    default_registry,
 };
 
 /// What the generated code of `promforge-macros` names. Not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::encode::{SampleEncoder, push_label_pair};
+    pub use crate::labels::derive_support;
+    pub use crate::labels::{LabelSet, LabelValue};
     pub use crate::registry::Registry;
+    pub use ::core::option::Option::{self, None, Some};
+    pub use ::std::borrow::Cow;
+    pub use ::std::string::String;
+    pub use ::std::vec::Vec;
 }
 
 /// The README's examples, compiled as doctests so they stay true.

@@ -14,6 +14,11 @@ pub const ENV_SERVICE: &str = "PROMFORGE_SERVICE";
 /// The environment variable whose value becomes the constant label `environment`.
 pub const ENV_ENVIRONMENT: &str = "PROMFORGE_ENVIRONMENT";
 
+/// The family counting updates that went to an overflow series because a family of open
+/// label sets reached its cardinality limit (label `metric`: that family's name).
+pub const OVERFLOW_FAMILY: &str = "promforge_cardinality_overflow_total";
+const OVERFLOW_HEADER: &str = "# HELP promforge_cardinality_overflow_total Updates sent to a family's overflow series because it reached its cardinality limit.\n# TYPE promforge_cardinality_overflow_total counter\n";
+
 /// The `Content-Type` of [`Registry::render`]'s output.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -49,7 +54,6 @@ struct Inner {
     size_hint: AtomicUsize,
 }
 
-#[derive(Default)]
 struct State {
     families: Vec<Family>,
     /// Every sample name the families write (`x_total`, `h_bucket`, `h_sum`, …).
@@ -57,8 +61,20 @@ struct State {
     foreign: Vec<prometheus::Registry>,
 }
 
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            families: Vec::new(),
+            sample_names: HashSet::from([OVERFLOW_FAMILY.to_owned()]),
+            foreign: Vec::new(),
+        }
+    }
+}
+
 struct Family {
     name: String,
+    /// `metric="<name>"`, escaped: the label of this family's overflow counter series.
+    overflow_label: String,
     /// `# HELP …\n# TYPE …\n`, rendered at registration.
     header: String,
     metric: Box<dyn EncodeMetric>,
@@ -217,6 +233,19 @@ impl Registry {
         header.push_str(metric_type.as_str());
         header.push('\n');
 
+        if let Some(label) = metric
+            .label_names()
+            .into_iter()
+            .find(|l| self.inner.const_labels.iter().any(|(c, _)| c == l))
+        {
+            return Err(Error::LabelClash {
+                metric: full,
+                label: label.to_owned(),
+            });
+        }
+        let mut overflow_label = String::new();
+        push_label_pair(&mut overflow_label, "metric", &full);
+
         let mut state = self.write_state();
         if let Some(taken) = samples.iter().find(|s| state.sample_names.contains(*s)) {
             return Err(Error::AlreadyRegistered {
@@ -227,6 +256,7 @@ impl Registry {
         state.sample_names.extend(samples);
         state.families.push(Family {
             name: full.clone(),
+            overflow_label,
             header,
             metric: Box::new(metric),
         });
@@ -323,10 +353,23 @@ impl Registry {
         buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
         let state = self.read_state();
         let const_labels = self.inner.const_labels_rendered.as_str();
+        let mut bounded = false;
         for family in &state.families {
             buf.extend_from_slice(family.header.as_bytes());
             let mut encoder = SampleEncoder::new(buf, &family.name, const_labels);
             family.metric.encode(&mut encoder);
+            bounded |= family.metric.cardinality_overflow().is_some();
+        }
+        if bounded {
+            buf.extend_from_slice(OVERFLOW_HEADER.as_bytes());
+            let mut encoder = SampleEncoder::new(buf, OVERFLOW_FAMILY, const_labels);
+            for family in &state.families {
+                if let Some(count) = family.metric.cardinality_overflow() {
+                    encoder
+                        .with_labels(&family.overflow_label)
+                        .sample("", "", count);
+                }
+            }
         }
         if !state.foreign.is_empty() {
             self.render_foreign(&state, buf);

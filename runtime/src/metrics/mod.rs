@@ -33,4 +33,16 @@ pub trait EncodeMetric: Send + Sync + 'static {
     fn metric_type(&self) -> MetricType;
     /// Writes the family's sample lines through `encoder`.
     fn encode(&self, encoder: &mut SampleEncoder<'_>);
+
+    /// The label names the samples carry (besides `le`/`quantile`), so the registry can
+    /// refuse a constant label of the same name.
+    fn label_names(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    /// For a bounded family of open label sets: how many updates went to its overflow
+    /// series. The registry exposes it as `promforge_cardinality_overflow_total{metric}`.
+    fn cardinality_overflow(&self) -> Option<u64> {
+        None
+    }
 }

@@ -1,0 +1,476 @@
+//! [`Family`]: one metric per label set, and [`StateSet`]: which of an enum's states is current.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::Error;
+use crate::encode::{MetricType, SampleEncoder, push_label_pair};
+use crate::labels::{LabelSet, LabelValue};
+use crate::metrics::{EncodeMetric, Histogram};
+use crate::name::check_user_label_name;
+
+/// How many series an open family holds before further label sets go to its overflow
+/// series (change it with [`Family::with_cardinality_limit`]).
+pub const DEFAULT_CARDINALITY_LIMIT: usize = 1000;
+
+/// The value every label of the overflow series carries.
+pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
+
+/// Closed sets larger than this are handled as open ones (created on first use, bounded by
+/// the cardinality limit) rather than all created up front.
+const MAX_EAGER_SERIES: usize = 10_000;
+
+type Factory<M> = Box<dyn Fn() -> M + Send + Sync>;
+
+/// One metric of type `M` per label set `L`: `http_requests_total{method="get",status="ok"}`.
+///
+/// - **Closed** label sets (every label a derived enum or `bool`): every series is created
+///   at once, so all combinations show at 0 before the first update, and [`get`](Self::get)
+///   is an array index — no hashing, no lock, no allocation.
+/// - **Open** label sets (strings, integers): a series is created on first use, at most
+///   [`DEFAULT_CARDINALITY_LIMIT`] of them (see [`with_cardinality_limit`](Self::with_cardinality_limit));
+///   past the limit, updates go to one overflow series whose labels are all
+///   [`OVERFLOW_LABEL_VALUE`], and the registry's `promforge_cardinality_overflow_total
+///   {metric="…"}` counts them. Series can be [`remove`](Self::remove)d.
+///
+/// ```
+/// use promforge::{Counter, Family, LabelSet, LabelValue, Registry};
+///
+/// #[derive(LabelValue, Clone, Copy)]
+/// enum Method { Get, Post }
+///
+/// #[derive(LabelSet, Clone, Copy)]
+/// struct Labels { method: Method, ok: bool }
+///
+/// # fn main() -> Result<(), promforge::Error> {
+/// let registry = Registry::new();
+/// let requests = Family::<Labels, Counter>::new();
+/// registry.register("requests", "Requests served.", requests.clone())?;
+/// requests.get(&Labels { method: Method::Get, ok: true }).inc();
+/// let text = registry.render();
+/// assert!(text.contains("requests_total{method=\"get\",ok=\"true\"} 1\n"));
+/// assert!(text.contains("requests_total{method=\"post\",ok=\"false\"} 0\n"));
+/// # Ok(()) }
+/// ```
+pub struct Family<L: LabelSet, M> {
+    inner: Arc<Inner<M>>,
+    _labels: PhantomData<fn(&L)>,
+}
+
+struct Inner<M> {
+    factory: Factory<M>,
+    metric_type: MetricType,
+    storage: Storage<M>,
+}
+
+struct Child<M> {
+    /// `a="1",b="2"`, escaped.
+    labels: String,
+    metric: M,
+}
+
+enum Storage<M> {
+    Closed(Box<[Child<M>]>),
+    Open(OpenSet<M>),
+}
+
+struct OpenSet<M> {
+    series: RwLock<HashMap<Box<[u8]>, Child<M>, foldhash::fast::RandomState>>,
+    limit: AtomicUsize,
+    overflow: Child<M>,
+    overflowed: AtomicU64,
+}
+
+/// A reference to one series of a [`Family`]: borrowed for closed label sets, a cheap
+/// clone of the handle for open ones. Use it like the metric itself.
+#[derive(Debug)]
+pub enum MetricRef<'a, M> {
+    /// A series of a closed family.
+    Borrowed(&'a M),
+    /// A series of an open family.
+    Owned(M),
+}
+
+impl<M> Deref for MetricRef<'_, M> {
+    type Target = M;
+
+    #[inline]
+    fn deref(&self) -> &M {
+        match self {
+            MetricRef::Borrowed(m) => m,
+            MetricRef::Owned(m) => m,
+        }
+    }
+}
+
+thread_local! {
+    static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
+    /// A family whose series are made by `M::default()`.
+    pub fn new() -> Self
+    where
+        M: Default,
+    {
+        Self::new_with(M::default)
+    }
+
+    /// A family whose series are made by `factory` (for example histograms with the same
+    /// buckets).
+    pub fn new_with(factory: impl Fn() -> M + Send + Sync + 'static) -> Self {
+        let factory: Factory<M> = Box::new(factory);
+        let metric_type = factory().metric_type();
+        let storage = match L::CARDINALITY {
+            Some(n) if n <= MAX_EAGER_SERIES => Storage::Closed(
+                (0..n)
+                    .map(|i| {
+                        let mut labels = String::new();
+                        L::encode_labels_at(i, &mut labels);
+                        Child {
+                            labels,
+                            metric: factory(),
+                        }
+                    })
+                    .collect(),
+            ),
+            _ => {
+                let mut labels = String::new();
+                for name in L::NAMES {
+                    push_label_pair(&mut labels, name, OVERFLOW_LABEL_VALUE);
+                }
+                Storage::Open(OpenSet {
+                    series: RwLock::default(),
+                    limit: AtomicUsize::new(DEFAULT_CARDINALITY_LIMIT),
+                    overflow: Child {
+                        labels,
+                        metric: factory(),
+                    },
+                    overflowed: AtomicU64::new(0),
+                })
+            }
+        };
+        Self {
+            inner: Arc::new(Inner {
+                factory,
+                metric_type,
+                storage,
+            }),
+            _labels: PhantomData,
+        }
+    }
+
+    /// Sets how many series this (open) family may hold; the limit applies to series
+    /// created from now on. No effect on closed families, which hold every combination.
+    pub fn with_cardinality_limit(self, limit: usize) -> Self {
+        if let Storage::Open(open) = &self.inner.storage {
+            open.limit.store(limit, Ordering::Relaxed);
+        }
+        self
+    }
+
+    /// Whether every series exists up front (a closed label set).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.inner.storage, Storage::Closed(_))
+    }
+
+    /// The series for `labels`, created if needed (open sets, within the limit).
+    #[inline]
+    pub fn get(&self, labels: &L) -> MetricRef<'_, M> {
+        match &self.inner.storage {
+            Storage::Closed(children) => match children.get(labels.index()) {
+                Some(child) => MetricRef::Borrowed(&child.metric),
+                // Unreachable with derived label sets; a hand-written index out of range
+                // must not panic either.
+                None => MetricRef::Owned((self.inner.factory)()),
+            },
+            Storage::Open(open) => MetricRef::Owned(self.get_open(open, labels)),
+        }
+    }
+
+    fn get_open(&self, open: &OpenSet<M>, labels: &L) -> M {
+        KEY.with(|key| {
+            let mut key = match key.try_borrow_mut() {
+                Ok(key) => key,
+                // Re-entered from inside a label's `write_key`: use a fresh buffer.
+                Err(_) => return self.get_open_with(open, labels, &mut Vec::new()),
+            };
+            key.clear();
+            self.get_open_with(open, labels, &mut key)
+        })
+    }
+
+    fn get_open_with(&self, open: &OpenSet<M>, labels: &L, key: &mut Vec<u8>) -> M {
+        labels.write_key(key);
+        {
+            let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(child) = series.get(key.as_slice()) {
+                return child.metric.clone();
+            }
+        }
+        let mut series = open.series.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(child) = series.get(key.as_slice()) {
+            return child.metric.clone();
+        }
+        if series.len() >= open.limit.load(Ordering::Relaxed) {
+            open.overflowed.fetch_add(1, Ordering::Relaxed);
+            return open.overflow.metric.clone();
+        }
+        let mut text = String::new();
+        labels.encode_labels(&mut text);
+        let metric = (self.inner.factory)();
+        series.insert(
+            key.as_slice().into(),
+            Child {
+                labels: text,
+                metric: metric.clone(),
+            },
+        );
+        metric
+    }
+
+    /// Removes the series for `labels` from an open family (it stops being exposed; a
+    /// handle still held keeps counting into nothing). Returns whether it existed.
+    /// Closed families keep every series: this returns `false` for them.
+    pub fn remove(&self, labels: &L) -> bool {
+        let Storage::Open(open) = &self.inner.storage else {
+            return false;
+        };
+        let mut key = Vec::new();
+        labels.write_key(&mut key);
+        open.series
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key.as_slice())
+            .is_some()
+    }
+
+    /// Removes every series of an open family (closed families are left as they are).
+    pub fn clear(&self) {
+        if let Storage::Open(open) = &self.inner.storage {
+            open.series
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+        }
+    }
+
+    /// The number of series currently exposed (not counting the overflow series).
+    pub fn len(&self) -> usize {
+        match &self.inner.storage {
+            Storage::Closed(children) => children.len(),
+            Storage::Open(open) => open
+                .series
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len(),
+        }
+    }
+
+    /// Whether the family exposes no series.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many updates went to the overflow series (always 0 for closed families).
+    pub fn overflow_count(&self) -> u64 {
+        match &self.inner.storage {
+            Storage::Closed(_) => 0,
+            Storage::Open(open) => open.overflowed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl<L: LabelSet> Family<L, Histogram> {
+    /// A family of histograms sharing these upper bounds (checked once, here).
+    pub fn with_buckets(buckets: &[f64]) -> Result<Self, Error> {
+        let prototype = Histogram::with_buckets(buckets)?;
+        let bounds = prototype.buckets().to_vec();
+        Ok(Self::new_with(move || {
+            Histogram::with_buckets(&bounds).unwrap_or_default()
+        }))
+    }
+}
+
+impl<L: LabelSet, M: EncodeMetric + Clone + Default> Default for Family<L, M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<L: LabelSet, M> Clone for Family<L, M> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            _labels: PhantomData,
+        }
+    }
+}
+
+impl<L: LabelSet, M> std::fmt::Debug for Family<L, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Family")
+            .field("labels", &L::NAMES)
+            .field("type", &self.inner.metric_type)
+            .field("closed", &matches!(self.inner.storage, Storage::Closed(_)))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: LabelSet + 'static, M: EncodeMetric + Clone> EncodeMetric for Family<L, M> {
+    fn metric_type(&self) -> MetricType {
+        self.inner.metric_type
+    }
+
+    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+        match &self.inner.storage {
+            Storage::Closed(children) => {
+                for child in children.iter() {
+                    child.metric.encode(&mut encoder.with_labels(&child.labels));
+                }
+            }
+            Storage::Open(open) => {
+                let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
+                for child in series.values() {
+                    child.metric.encode(&mut encoder.with_labels(&child.labels));
+                }
+                drop(series);
+                if open.overflowed.load(Ordering::Relaxed) > 0 {
+                    let child = &open.overflow;
+                    child.metric.encode(&mut encoder.with_labels(&child.labels));
+                }
+            }
+        }
+    }
+
+    fn label_names(&self) -> Vec<&str> {
+        L::NAMES.to_vec()
+    }
+
+    fn cardinality_overflow(&self) -> Option<u64> {
+        match &self.inner.storage {
+            Storage::Closed(_) => None,
+            Storage::Open(open) => Some(open.overflowed.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// Which state of a closed [`LabelValue`] enum is current: one gauge series per state,
+/// 1 for the current one and 0 for the others (Python's `Enum` metric, OpenMetrics'
+/// StateSet). Setting it is one atomic store, so a scrape never sees two states at 1.
+///
+/// ```
+/// use promforge::{LabelValue, Registry, StateSet};
+///
+/// #[derive(LabelValue, Clone, Copy)]
+/// enum Status { Stopped, Running, Stopping }
+///
+/// # fn main() -> Result<(), promforge::Error> {
+/// let registry = Registry::new();
+/// let status = StateSet::<Status>::new("status")?;
+/// registry.register("controller_status", "Controller state.", status.clone())?;
+/// status.set(Status::Running);
+/// let text = registry.render();
+/// assert!(text.contains("controller_status{status=\"running\"} 1\n"));
+/// assert!(text.contains("controller_status{status=\"stopped\"} 0\n"));
+/// # Ok(()) }
+/// ```
+pub struct StateSet<E: LabelValue> {
+    inner: Arc<StateInner>,
+    _state: PhantomData<fn(&E)>,
+}
+
+struct StateInner {
+    current: AtomicUsize,
+    /// `label="state"`, escaped, one per state.
+    labels: Box<[String]>,
+    label_name: String,
+}
+
+impl<E: LabelValue> StateSet<E> {
+    /// A state set whose series carry the state in the label `label_name`; the first state
+    /// (index 0) is current until [`set`](Self::set) is called.
+    ///
+    /// `E` must be a closed type (a derived enum or `bool`); an open one is a compile error.
+    pub fn new(label_name: &str) -> Result<Self, Error> {
+        const {
+            assert!(
+                E::CARDINALITY.is_some(),
+                "a StateSet needs a closed LabelValue type: an enum deriving LabelValue, or bool"
+            )
+        };
+        check_user_label_name(label_name)?;
+        let n = E::CARDINALITY.unwrap_or(0);
+        let labels = (0..n)
+            .map(|i| {
+                let mut s = String::new();
+                push_label_pair(&mut s, label_name, E::value_at(i).unwrap_or(""));
+                s
+            })
+            .collect();
+        Ok(Self {
+            inner: Arc::new(StateInner {
+                current: AtomicUsize::new(0),
+                labels,
+                label_name: label_name.to_owned(),
+            }),
+            _state: PhantomData,
+        })
+    }
+
+    /// Makes `state` the current state.
+    #[inline]
+    pub fn set(&self, state: E) {
+        self.inner.current.store(state.index(), Ordering::Relaxed);
+    }
+
+    /// Whether `state` is the current state.
+    pub fn is(&self, state: &E) -> bool {
+        self.inner.current.load(Ordering::Relaxed) == state.index()
+    }
+
+    /// The current state's label value.
+    pub fn current_value(&self) -> &'static str {
+        E::value_at(self.inner.current.load(Ordering::Relaxed)).unwrap_or("")
+    }
+}
+
+impl<E: LabelValue> Clone for StateSet<E> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            _state: PhantomData,
+        }
+    }
+}
+
+impl<E: LabelValue> std::fmt::Debug for StateSet<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateSet")
+            .field("current", &self.current_value())
+            .finish()
+    }
+}
+
+impl<E: LabelValue + 'static> EncodeMetric for StateSet<E> {
+    fn metric_type(&self) -> MetricType {
+        MetricType::Gauge
+    }
+
+    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+        let current = self.inner.current.load(Ordering::Relaxed);
+        for (i, labels) in self.inner.labels.iter().enumerate() {
+            encoder
+                .with_labels(labels)
+                .sample("", "", u64::from(i == current));
+        }
+    }
+
+    fn label_names(&self) -> Vec<&str> {
+        vec![self.inner.label_name.as_str()]
+    }
+}

@@ -1,0 +1,288 @@
+//! Typed labels: [`LabelValue`] (one label's value) and [`LabelSet`] (a struct of labels).
+//!
+//! Derive them (`#[derive(LabelValue)]` on an enum of unit variants, `#[derive(LabelSet)]`
+//! on a struct): label names are field names, checked at compile time, and a set whose every
+//! field is a closed enum (or `bool`) is **closed**: its cardinality is a constant and every
+//! value has a dense index, so a [`Family`](crate::Family) keyed by it is a plain array.
+//!
+//! ```
+//! use promforge::{LabelSet, LabelValue};
+//!
+//! #[derive(LabelValue, Clone, Copy)]
+//! enum Method { Get, Post }
+//!
+//! #[derive(LabelValue, Clone, Copy)]
+//! #[label(rename_all = "lowercase")]
+//! enum Outcome { Ok, ServerError }
+//!
+//! #[derive(LabelSet, Clone, Copy)]
+//! struct RequestLabels { method: Method, outcome: Outcome }
+//!
+//! assert_eq!(RequestLabels::CARDINALITY, Some(4));
+//! assert_eq!(RequestLabels::NAMES, ["method", "outcome"]);
+//! let labels = RequestLabels { method: Method::Post, outcome: Outcome::ServerError };
+//! assert_eq!(labels.index(), 3);
+//! let mut text = String::new();
+//! labels.encode_labels(&mut text);
+//! assert_eq!(text, r#"method="post",outcome="servererror""#);
+//! ```
+
+use std::borrow::Cow;
+
+use crate::encode::push_label_pair;
+
+/// The value of one label.
+///
+/// Closed types (derived enums, `bool`) have a [`CARDINALITY`](Self::CARDINALITY) and a
+/// dense [`index`](Self::index); open types (strings, integers) do not, and families keyed
+/// by them are bounded by a cardinality limit instead.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a label value",
+    label = "not a label value",
+    note = "derive `LabelValue` on an enum of unit variants, or use `String`, `&str`, `bool` or an integer"
+)]
+pub trait LabelValue {
+    /// `Some(n)` when the type has exactly `n` values, known at compile time; `None` for an
+    /// open set of values.
+    const CARDINALITY: Option<usize> = None;
+
+    /// This value's position in `0..n` for a closed type (0 for an open one).
+    #[inline]
+    fn index(&self) -> usize {
+        0
+    }
+
+    /// The text of the value at `index`, for a closed type.
+    #[inline]
+    fn value_at(index: usize) -> Option<&'static str>
+    where
+        Self: Sized,
+    {
+        let _ = index;
+        None
+    }
+
+    /// The value's text, unescaped (the encoder escapes it).
+    fn label_value(&self) -> Cow<'_, str>;
+
+    /// Appends bytes identifying this value among the values of its type (the lookup key of
+    /// open families). The default writes the index for closed types and the length-prefixed
+    /// text for open ones.
+    #[inline]
+    fn write_key(&self, key: &mut Vec<u8>)
+    where
+        Self: Sized,
+    {
+        if Self::CARDINALITY.is_some() {
+            key.extend_from_slice(&(self.index() as u64).to_le_bytes());
+        } else {
+            let text = self.label_value();
+            key.extend_from_slice(&(text.len() as u64).to_le_bytes());
+            key.extend_from_slice(text.as_bytes());
+        }
+    }
+}
+
+/// A set of labels: label names and the values of one series.
+///
+/// Derive it on a struct with named fields whose types implement [`LabelValue`]; a unit
+/// struct is the empty set. The derive checks the names at compile time (the Prometheus
+/// rules, `le`/`quantile`/`__*` reserved, no duplicates after `#[label(rename = "…")]`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a label set",
+    label = "not a label set",
+    note = "derive `LabelSet` on a struct whose fields are the labels (or use `()` for no labels)"
+)]
+pub trait LabelSet {
+    /// The label names, in field order.
+    const NAMES: &'static [&'static str];
+
+    /// `Some(n)` when every label is closed: the number of distinct label sets.
+    const CARDINALITY: Option<usize>;
+
+    /// This set's position in `0..n` when closed (mixed radix over the fields, first field
+    /// most significant). Meaningless for open sets.
+    fn index(&self) -> usize;
+
+    /// Appends `name="value",…`, values escaped.
+    fn encode_labels(&self, out: &mut String);
+
+    /// Appends the labels of the closed set's member at `index` (see [`index`](Self::index)).
+    fn encode_labels_at(index: usize, out: &mut String);
+
+    /// Appends bytes identifying this set among all sets of its type.
+    fn write_key(&self, key: &mut Vec<u8>);
+}
+
+impl LabelValue for bool {
+    const CARDINALITY: Option<usize> = Some(2);
+
+    #[inline]
+    fn index(&self) -> usize {
+        usize::from(*self)
+    }
+
+    fn value_at(index: usize) -> Option<&'static str> {
+        ["false", "true"].get(index).copied()
+    }
+
+    fn label_value(&self) -> Cow<'_, str> {
+        Cow::Borrowed(if *self { "true" } else { "false" })
+    }
+}
+
+impl LabelValue for &str {
+    fn label_value(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl LabelValue for String {
+    fn label_value(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl LabelValue for Cow<'_, str> {
+    fn label_value(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl LabelValue for std::sync::Arc<str> {
+    fn label_value(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+macro_rules! integer_label_values {
+    ($($t:ty),*) => {$(
+        impl LabelValue for $t {
+            fn label_value(&self) -> Cow<'_, str> {
+                Cow::Owned(itoa::Buffer::new().format(*self).to_owned())
+            }
+
+            #[inline]
+            fn write_key(&self, key: &mut Vec<u8>) {
+                key.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+
+integer_label_values!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
+
+/// The empty label set.
+impl LabelSet for () {
+    const NAMES: &'static [&'static str] = &[];
+    const CARDINALITY: Option<usize> = Some(1);
+
+    fn index(&self) -> usize {
+        0
+    }
+
+    fn encode_labels(&self, _out: &mut String) {}
+
+    fn encode_labels_at(_index: usize, _out: &mut String) {}
+
+    fn write_key(&self, _key: &mut Vec<u8>) {}
+}
+
+/// Helpers the derives call; not a public API.
+#[doc(hidden)]
+pub mod derive_support {
+    use super::*;
+
+    /// The product of the fields' cardinalities; `None` if any is open (or on overflow).
+    pub const fn product(cardinalities: &[Option<usize>]) -> Option<usize> {
+        let mut total: usize = 1;
+        let mut i = 0;
+        while i < cardinalities.len() {
+            match cardinalities[i] {
+                Some(n) => match total.checked_mul(n) {
+                    Some(t) => total = t,
+                    None => return None,
+                },
+                None => return None,
+            }
+            i += 1;
+        }
+        Some(total)
+    }
+
+    /// One step of the mixed-radix index: `acc * radix + digit`.
+    #[inline(always)]
+    pub const fn mix(acc: usize, cardinality: Option<usize>, digit: usize) -> usize {
+        match cardinality {
+            Some(n) => acc * n + digit,
+            None => acc,
+        }
+    }
+
+    /// Splits `index` into one digit per field (first field most significant).
+    pub fn split_index<const N: usize>(
+        mut index: usize,
+        cardinalities: [Option<usize>; N],
+    ) -> [usize; N] {
+        let mut digits = [0; N];
+        for i in (0..N).rev() {
+            let n = cardinalities[i].unwrap_or(1).max(1);
+            digits[i] = index % n;
+            index /= n;
+        }
+        digits
+    }
+
+    /// Appends `name="value"` for a field's value.
+    #[inline]
+    pub fn push_label<V: LabelValue + ?Sized>(out: &mut String, name: &str, value: &V) {
+        push_label_pair(out, name, &value.label_value());
+    }
+
+    /// Appends `name="value"` for the closed type `V`'s value at `digit`.
+    #[inline]
+    pub fn push_label_at<V: LabelValue>(out: &mut String, name: &str, digit: usize) {
+        push_label_pair(out, name, V::value_at(digit).unwrap_or(""));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::derive_support::*;
+    use super::*;
+
+    #[test]
+    fn mixed_radix_round_trips() {
+        let cards = [Some(3), Some(2), Some(4)];
+        assert_eq!(product(&cards), Some(24));
+        for a in 0..3 {
+            for b in 0..2 {
+                for c in 0..4 {
+                    let i = mix(mix(mix(0, cards[0], a), cards[1], b), cards[2], c);
+                    assert_eq!(split_index(i, cards), [a, b, c]);
+                }
+            }
+        }
+        assert_eq!(product(&[Some(2), None]), None);
+        assert_eq!(product(&[Some(usize::MAX), Some(2)]), None);
+        assert_eq!(product(&[]), Some(1));
+    }
+
+    #[test]
+    fn builtin_values() {
+        assert_eq!(true.label_value(), "true");
+        assert_eq!(bool::value_at(0), Some("false"));
+        assert_eq!(<bool as LabelValue>::CARDINALITY, Some(2));
+        assert_eq!(42u16.label_value(), "42");
+        assert_eq!((-7i64).label_value(), "-7");
+        assert_eq!(<String as LabelValue>::CARDINALITY, None);
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        "ab".write_key(&mut a);
+        "a".write_key(&mut b);
+        "b".write_key(&mut b);
+        assert_ne!(a, b, "keys are length-prefixed");
+    }
+}
