@@ -66,6 +66,9 @@ fn closed(c: &mut Criterion) {
     g.bench_function("promforge_family_get_inc", |b| {
         b.iter(|| family.get(black_box(&labels)).inc())
     });
+    g.bench_function("promforge_family_inc", |b| {
+        b.iter(|| family.inc(black_box(&labels)))
+    });
 
     let vec = prometheus::IntCounterVec::new(
         prometheus::Opts::new("requests_total", "Requests."),
@@ -109,6 +112,12 @@ fn open(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % ours.len();
             family.get(&ours[i]).inc()
+        })
+    });
+    g.bench_function("promforge_family_inc", |b| {
+        b.iter(|| {
+            i = (i + 1) % ours.len();
+            family.inc(&ours[i])
         })
     });
 

@@ -1,7 +1,6 @@
 //! [`Family`]: one metric per label set, and [`StateSet`]: which of an enum's states is current.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -10,7 +9,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use crate::Error;
 use crate::encode::{MetricType, SampleEncoder, push_label_pair};
 use crate::labels::{LabelSet, LabelValue};
-use crate::metrics::{EncodeMetric, Histogram};
+use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::check_user_label_name;
 
 /// How many series an open family holds before further label sets go to its overflow
@@ -73,13 +72,23 @@ struct Child<M> {
     metric: M,
 }
 
+/// A series of an open family: the child plus what finds it again.
+struct OpenChild<M> {
+    /// The label set's `hash_key` hash.
+    hash: u64,
+    /// The label set's `write_key` bytes.
+    key: Box<[u8]>,
+    child: Child<M>,
+}
+
 enum Storage<M> {
     Closed(Box<[Child<M>]>),
     Open(OpenSet<M>),
 }
 
 struct OpenSet<M> {
-    series: RwLock<HashMap<Box<[u8]>, Child<M>, foldhash::fast::RandomState>>,
+    series: RwLock<hashbrown::HashTable<OpenChild<M>>>,
+    hasher: foldhash::fast::RandomState,
     limit: AtomicUsize,
     overflow: Child<M>,
     overflowed: AtomicU64,
@@ -105,10 +114,6 @@ impl<M> Deref for MetricRef<'_, M> {
             MetricRef::Owned(m) => m,
         }
     }
-}
-
-thread_local! {
-    static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
@@ -145,6 +150,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                 }
                 Storage::Open(OpenSet {
                     series: RwLock::default(),
+                    hasher: foldhash::fast::RandomState::default(),
                     limit: AtomicUsize::new(DEFAULT_CARDINALITY_LIMIT),
                     overflow: Child {
                         labels,
@@ -192,43 +198,63 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
         }
     }
 
-    fn get_open(&self, open: &OpenSet<M>, labels: &L) -> M {
-        KEY.with(|key| {
-            let mut key = match key.try_borrow_mut() {
-                Ok(key) => key,
-                // Re-entered from inside a label's `write_key`: use a fresh buffer.
-                Err(_) => return self.get_open_with(open, labels, &mut Vec::new()),
-            };
-            key.clear();
-            self.get_open_with(open, labels, &mut key)
-        })
+    /// Runs `update` on the series for `labels`. For an open family a hit runs it under the
+    /// read lock, saving the handle clone `get` makes; `update` is always promforge's own
+    /// code (the public update methods below), never the caller's, so it cannot re-enter.
+    #[inline]
+    fn update(&self, labels: &L, update: impl FnOnce(&M)) {
+        match &self.inner.storage {
+            Storage::Closed(children) => match children.get(labels.index()) {
+                Some(child) => update(&child.metric),
+                None => update(&(self.inner.factory)()),
+            },
+            Storage::Open(open) => {
+                let hash = hash_labels(&open.hasher, labels);
+                {
+                    let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(found) = series.find(hash, |c| labels.key_matches(&c.key)) {
+                        update(&found.child.metric);
+                        return;
+                    }
+                }
+                update(&self.get_open(open, labels));
+            }
+        }
     }
 
-    fn get_open_with(&self, open: &OpenSet<M>, labels: &L, key: &mut Vec<u8>) -> M {
-        labels.write_key(key);
+    fn get_open(&self, open: &OpenSet<M>, labels: &L) -> M {
+        // Hash and compare the label values in place: no key is built on a hit.
+        let hash = hash_labels(&open.hasher, labels);
         {
             let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(child) = series.get(key.as_slice()) {
-                return child.metric.clone();
+            if let Some(found) = series.find(hash, |c| labels.key_matches(&c.key)) {
+                return found.child.metric.clone();
             }
         }
         let mut series = open.series.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(child) = series.get(key.as_slice()) {
-            return child.metric.clone();
+        if let Some(found) = series.find(hash, |c| labels.key_matches(&c.key)) {
+            return found.child.metric.clone();
         }
         if series.len() >= open.limit.load(Ordering::Relaxed) {
             open.overflowed.fetch_add(1, Ordering::Relaxed);
             return open.overflow.metric.clone();
         }
+        let mut key = Vec::new();
+        labels.write_key(&mut key);
         let mut text = String::new();
         labels.encode_labels(&mut text);
         let metric = (self.inner.factory)();
-        series.insert(
-            key.as_slice().into(),
-            Child {
-                labels: text,
-                metric: metric.clone(),
+        series.insert_unique(
+            hash,
+            OpenChild {
+                hash,
+                key: key.into_boxed_slice(),
+                child: Child {
+                    labels: text,
+                    metric: metric.clone(),
+                },
             },
+            |c| c.hash,
         );
         metric
     }
@@ -240,13 +266,13 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
         let Storage::Open(open) = &self.inner.storage else {
             return false;
         };
-        let mut key = Vec::new();
-        labels.write_key(&mut key);
+        let hash = hash_labels(&open.hasher, labels);
         open.series
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(key.as_slice())
-            .is_some()
+            .find_entry(hash, |c| labels.key_matches(&c.key))
+            .map(|entry| entry.remove())
+            .is_ok()
     }
 
     /// Removes every series of an open family (closed families are left as they are).
@@ -285,7 +311,60 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
     }
 }
 
+fn hash_labels<L: LabelSet>(hasher: &foldhash::fast::RandomState, labels: &L) -> u64 {
+    let mut state = hasher.build_hasher();
+    labels.hash_key(&mut state);
+    std::hash::Hasher::finish(&state)
+}
+
+impl<L: LabelSet, N: CounterNumber> Family<L, Counter<N>> {
+    /// Adds one to the series for `labels`; the same as `get(labels).inc()`, and faster for
+    /// open label sets (no handle is cloned).
+    #[inline]
+    pub fn inc(&self, labels: &L) {
+        self.update(labels, Counter::inc);
+    }
+
+    /// Adds `v` to the series for `labels` (see [`Counter::inc_by`]).
+    #[inline]
+    pub fn inc_by(&self, labels: &L, v: N) {
+        self.update(labels, |c| c.inc_by(v));
+    }
+}
+
+impl<L: LabelSet, N: GaugeNumber> Family<L, Gauge<N>> {
+    /// Sets the series for `labels` to `v`.
+    #[inline]
+    pub fn set(&self, labels: &L, v: N) {
+        self.update(labels, |g| g.set(v));
+    }
+
+    /// Adds `v` (which may be negative) to the series for `labels`.
+    #[inline]
+    pub fn add(&self, labels: &L, v: N) {
+        self.update(labels, |g| g.add(v));
+    }
+
+    /// Adds one to the series for `labels`.
+    #[inline]
+    pub fn inc(&self, labels: &L) {
+        self.update(labels, Gauge::inc);
+    }
+
+    /// Subtracts one from the series for `labels`.
+    #[inline]
+    pub fn dec(&self, labels: &L) {
+        self.update(labels, Gauge::dec);
+    }
+}
+
 impl<L: LabelSet> Family<L, Histogram> {
+    /// Records `v` in the series for `labels`.
+    #[inline]
+    pub fn observe(&self, labels: &L, v: f64) {
+        self.update(labels, |h| h.observe(v));
+    }
+
     /// A family of histograms sharing these upper bounds (checked once, here).
     pub fn with_buckets(buckets: &[f64]) -> Result<Self, Error> {
         let prototype = Histogram::with_buckets(buckets)?;
@@ -335,7 +414,8 @@ impl<L: LabelSet + 'static, M: EncodeMetric + Clone> EncodeMetric for Family<L, 
             }
             Storage::Open(open) => {
                 let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
-                for child in series.values() {
+                for open_child in series.iter() {
+                    let child = &open_child.child;
                     child.metric.encode(&mut encoder.with_labels(&child.labels));
                 }
                 drop(series);

@@ -28,6 +28,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::hash::Hasher;
 
 use crate::encode::push_label_pair;
 
@@ -81,6 +82,40 @@ pub trait LabelValue {
             key.extend_from_slice(text.as_bytes());
         }
     }
+
+    /// Feeds the same identity as [`write_key`](Self::write_key) into a hasher, without
+    /// building the key.
+    #[inline]
+    fn hash_key<H: Hasher>(&self, state: &mut H)
+    where
+        Self: Sized,
+    {
+        if Self::CARDINALITY.is_some() {
+            state.write_usize(self.index());
+        } else {
+            state.write(self.label_value().as_bytes());
+            // 0xff never occurs in UTF-8: it ends the value, so ("ab", "c") ≠ ("a", "bc").
+            state.write_u8(0xff);
+        }
+    }
+
+    /// If `key` starts with this value's [`write_key`](Self::write_key) bytes, the rest of it.
+    #[inline]
+    fn match_key<'k>(&self, key: &'k [u8]) -> Option<&'k [u8]>
+    where
+        Self: Sized,
+    {
+        let (head, rest) = key.split_at_checked(8)?;
+        if Self::CARDINALITY.is_some() {
+            return (head == (self.index() as u64).to_le_bytes()).then_some(rest);
+        }
+        let text = self.label_value();
+        if head != (text.len() as u64).to_le_bytes() {
+            return None;
+        }
+        let (body, rest) = rest.split_at_checked(text.len())?;
+        (body == text.as_bytes()).then_some(rest)
+    }
 }
 
 /// A set of labels: label names and the values of one series.
@@ -112,6 +147,30 @@ pub trait LabelSet {
 
     /// Appends bytes identifying this set among all sets of its type.
     fn write_key(&self, key: &mut Vec<u8>);
+
+    /// Feeds this set's identity into a hasher (what open families hash on lookup). The
+    /// derive hashes field by field; this default builds the key first.
+    #[inline]
+    fn hash_key<H: Hasher>(&self, state: &mut H)
+    where
+        Self: Sized,
+    {
+        let mut key = Vec::new();
+        self.write_key(&mut key);
+        state.write(&key);
+    }
+
+    /// Whether `key` (made by [`write_key`](Self::write_key)) identifies this set. The
+    /// derive compares field by field; this default builds the key first.
+    #[inline]
+    fn key_matches(&self, key: &[u8]) -> bool
+    where
+        Self: Sized,
+    {
+        let mut own = Vec::new();
+        self.write_key(&mut own);
+        own == key
+    }
 }
 
 impl LabelValue for bool {
@@ -165,6 +224,17 @@ macro_rules! integer_label_values {
             #[inline]
             fn write_key(&self, key: &mut Vec<u8>) {
                 key.extend_from_slice(&self.to_le_bytes());
+            }
+
+            #[inline]
+            fn hash_key<H: Hasher>(&self, state: &mut H) {
+                state.write(&self.to_le_bytes());
+            }
+
+            #[inline]
+            fn match_key<'k>(&self, key: &'k [u8]) -> Option<&'k [u8]> {
+                let (head, rest) = key.split_at_checked(std::mem::size_of::<$t>())?;
+                (head == self.to_le_bytes()).then_some(rest)
             }
         }
     )*};
@@ -284,5 +354,22 @@ mod tests {
         "a".write_key(&mut b);
         "b".write_key(&mut b);
         assert_ne!(a, b, "keys are length-prefixed");
+    }
+
+    #[test]
+    fn match_key_mirrors_write_key() {
+        fn check<V: LabelValue>(v: V, other: V) {
+            let mut key = Vec::new();
+            v.write_key(&mut key);
+            key.push(7);
+            assert_eq!(v.match_key(&key), Some(&[7u8][..]));
+            assert_eq!(other.match_key(&key), None);
+            assert_eq!(v.match_key(&key[..key.len() - 2]), None);
+        }
+        check(true, false);
+        check("abc", "abd");
+        check(String::from("x"), String::from("xy"));
+        check(42u16, 43u16);
+        check(-1i128, 1i128);
     }
 }

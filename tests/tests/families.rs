@@ -337,3 +337,74 @@ fn family_labels_may_not_repeat_constant_labels() {
         "the overflow family's name is reserved"
     );
 }
+
+#[test]
+fn update_methods_on_families_match_their_handles() {
+    let r = Registry::new();
+    let counts = Family::<PathLabels, Counter>::new().with_cardinality_limit(2);
+    let levels = Family::<RequestLabels, Gauge<f64>>::new();
+    let sizes = Family::<PathLabels, Histogram>::with_buckets(&[10.0, 100.0]).expect("buckets");
+    r.register("counts", "Counts.", counts.clone())
+        .expect("register");
+    r.register("levels", "Levels.", levels.clone())
+        .expect("register");
+    r.register("sizes_bytes", "Sizes.", sizes.clone())
+        .expect("register");
+
+    let a = PathLabels {
+        path: "/a".into(),
+        method: Method::Get,
+    };
+    let b = PathLabels {
+        path: "/b".into(),
+        method: Method::Get,
+    };
+    let c = PathLabels {
+        path: "/c".into(),
+        method: Method::Get,
+    };
+    counts.inc(&a);
+    counts.inc_by(&a, 4);
+    counts.inc(&b);
+    counts.inc(&c); // past the limit of 2: overflow
+    assert_eq!(counts.get(&a).get(), 5);
+    assert_eq!(counts.overflow_count(), 1);
+
+    let g = RequestLabels {
+        method: Method::Post,
+        outcome: Outcome::Timeout,
+        cached: false,
+    };
+    levels.set(&g, 2.5);
+    levels.add(&g, 1.0);
+    levels.inc(&g);
+    levels.dec(&g);
+    assert_eq!(levels.get(&g).get(), 3.5);
+
+    sizes.observe(&a, 50.0);
+    sizes.observe(&a, 500.0);
+    assert_eq!(sizes.get(&a).count(), 2);
+
+    let e = check_exposition(&r.render());
+    assert_eq!(e.value("counts_total", &[("path", "/a")]), Some(5.0));
+    assert_eq!(
+        e.value("counts_total", &[("path", OVERFLOW_LABEL_VALUE)]),
+        Some(1.0)
+    );
+    assert_eq!(
+        e.value(
+            "levels",
+            &[
+                ("method", "POST"),
+                ("outcome", "timeout"),
+                ("cached", "false")
+            ]
+        ),
+        Some(3.5)
+    );
+    assert_eq!(
+        e.value("sizes_bytes_bucket", &[("path", "/a"), ("le", "100")]),
+        Some(1.0)
+    );
+    assert_eq!(e.value("sizes_bytes_count", &[("path", "/a")]), Some(2.0));
+}

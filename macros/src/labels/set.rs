@@ -290,10 +290,15 @@ fn implementation(
         .fold(quote!(0), |acc, (as_value, member)| {
             quote!(#support::mix(#acc, #as_value::CARDINALITY, #as_value::index(&self.#member)))
         });
-    let (out, index_param, key) = if labels.is_empty() {
-        (quote!(_), quote!(_), quote!(_))
+    let (out, index_param, key, state) = if labels.is_empty() {
+        (quote!(_), quote!(_), quote!(_), quote!(_))
     } else {
-        (quote!(__out), quote!(__index), quote!(__key))
+        (
+            quote!(__out),
+            quote!(__index),
+            quote!(__key),
+            quote!(__state),
+        )
     };
     let encode_at = if labels.is_empty() {
         TokenStream::new()
@@ -327,6 +332,22 @@ fn implementation(
                 #[inline]
                 fn write_key(&self, #key: &mut #p::Vec<::core::primitive::u8>) {
                     #(#as_value::write_key(&self.#members, __key);)*
+                }
+
+                #[inline]
+                fn hash_key<__H: ::core::hash::Hasher>(&self, #state: &mut __H) {
+                    #(#as_value::hash_key(&self.#members, __state);)*
+                }
+
+                #[inline]
+                fn key_matches(&self, __key: &[::core::primitive::u8]) -> ::core::primitive::bool {
+                    #(
+                        let __key = match #as_value::match_key(&self.#members, __key) {
+                            #p::Some(__rest) => __rest,
+                            #p::None => return false,
+                        };
+                    )*
+                    __key.is_empty()
                 }
             }
 
@@ -378,6 +399,16 @@ fn newtype(input: &DeriveInput, attrs: &ContainerAttrs, inner: &Type) -> TokenSt
                 #[inline]
                 fn write_key(&self, __key: &mut #p::Vec<::core::primitive::u8>) {
                     #as_set::write_key(&self.0, __key)
+                }
+
+                #[inline]
+                fn hash_key<__H: ::core::hash::Hasher>(&self, __state: &mut __H) {
+                    #as_set::hash_key(&self.0, __state)
+                }
+
+                #[inline]
+                fn key_matches(&self, __key: &[::core::primitive::u8]) -> ::core::primitive::bool {
+                    #as_set::key_matches(&self.0, __key)
                 }
             }
 
