@@ -30,16 +30,22 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// Lets the derives, which name `::promforge`, be used inside this crate too.
+extern crate self as promforge;
+
+mod collector;
 pub mod encode;
 mod error;
 #[cfg(feature = "exporter")]
 pub mod exporter;
 mod family;
+pub mod instrument;
 pub mod labels;
 pub mod metrics;
 mod name;
 mod registry;
 
+pub use collector::{Collector, CollectorEncoder, FamilyDesc};
 pub use encode::MetricType;
 pub use error::Error;
 #[cfg(feature = "exporter")]
@@ -64,6 +70,7 @@ pub use registry::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::encode::{SampleEncoder, push_label_pair};
+    pub use crate::instrument;
     pub use crate::labels::derive_support;
     pub use crate::labels::{LabelSet, LabelValue};
     pub use crate::registry::Registry;

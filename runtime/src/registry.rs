@@ -2,9 +2,10 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
 use crate::Error;
+use crate::collector::{Collector, CollectorEntry};
 use crate::encode::{MetricType, SampleEncoder, escape_help_into, push_label_pair};
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::{check_metric_name, check_user_label_name};
@@ -58,6 +59,7 @@ struct State {
     families: Vec<Family>,
     /// Every sample name the families write (`x_total`, `h_bucket`, `h_sum`, …).
     sample_names: HashSet<String>,
+    collectors: Vec<CollectorEntry>,
     foreign: Vec<prometheus::Registry>,
 }
 
@@ -66,9 +68,17 @@ impl Default for State {
         Self {
             families: Vec::new(),
             sample_names: HashSet::from([OVERFLOW_FAMILY.to_owned()]),
+            collectors: Vec::new(),
             foreign: Vec::new(),
         }
     }
+}
+
+/// A family's full name, the sample names it writes, and its `# HELP`/`# TYPE` header.
+struct Prepared {
+    full: String,
+    samples: Vec<String>,
+    header: String,
 }
 
 struct Family {
@@ -181,6 +191,11 @@ impl Registry {
         RegistryBuilder::default()
     }
 
+    /// An identity for this registry (shared by its clones), for keying per-registry state.
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
     /// The prefix put in front of every name, with its trailing `_` (empty when none).
     pub fn prefix(&self) -> &str {
         &self.inner.prefix
@@ -204,34 +219,11 @@ impl Registry {
         metric: M,
     ) -> Result<String, Error> {
         let metric_type = metric.metric_type();
-        check_metric_name(name)?;
-        let mut full = format!("{}{}", self.inner.prefix, name);
-        if metric_type == MetricType::Counter && !full.ends_with("_total") {
-            full.push_str("_total");
-        }
-        check_metric_name(&full)?;
-        if help.trim().is_empty() {
-            return Err(Error::MissingHelp { name: full });
-        }
-        let samples: Vec<String> = std::iter::once(full.clone())
-            .chain(
-                metric_type
-                    .sample_suffixes()
-                    .iter()
-                    .map(|s| format!("{full}{s}")),
-            )
-            .collect();
-
-        let mut header = String::with_capacity(full.len() * 2 + help.len() + 24);
-        header.push_str("# HELP ");
-        header.push_str(&full);
-        header.push(' ');
-        escape_help_into(help, &mut header);
-        header.push_str("\n# TYPE ");
-        header.push_str(&full);
-        header.push(' ');
-        header.push_str(metric_type.as_str());
-        header.push('\n');
+        let Prepared {
+            full,
+            samples,
+            header,
+        } = self.prepare(name, help, metric_type)?;
 
         if let Some(label) = metric
             .label_names()
@@ -261,6 +253,79 @@ impl Registry {
             metric: Box::new(metric),
         });
         Ok(full)
+    }
+
+    /// Checks a family's name and help and renders its header.
+    fn prepare(&self, name: &str, help: &str, metric_type: MetricType) -> Result<Prepared, Error> {
+        check_metric_name(name)?;
+        let mut full = format!("{}{}", self.inner.prefix, name);
+        if metric_type == MetricType::Counter && !full.ends_with("_total") {
+            full.push_str("_total");
+        }
+        check_metric_name(&full)?;
+        if help.trim().is_empty() {
+            return Err(Error::MissingHelp { name: full });
+        }
+        let samples: Vec<String> = std::iter::once(full.clone())
+            .chain(
+                metric_type
+                    .sample_suffixes()
+                    .iter()
+                    .map(|s| format!("{full}{s}")),
+            )
+            .collect();
+        let mut header = String::with_capacity(full.len() * 2 + help.len() + 24);
+        header.push_str("# HELP ");
+        header.push_str(&full);
+        header.push(' ');
+        escape_help_into(help, &mut header);
+        header.push_str("\n# TYPE ");
+        header.push_str(&full);
+        header.push(' ');
+        header.push_str(metric_type.as_str());
+        header.push('\n');
+        Ok(Prepared {
+            full,
+            samples,
+            header,
+        })
+    }
+
+    /// Registers a [`Collector`]: its families are written at every scrape from what its
+    /// `collect` reads then. Returns the families' full names. Errors as for
+    /// [`register`](Self::register); nothing is registered when one family fails.
+    pub fn register_collector<C: Collector>(&self, collector: C) -> Result<Vec<String>, Error> {
+        let descs = collector.families();
+        let mut names = Vec::with_capacity(descs.len());
+        let mut headers = Vec::with_capacity(descs.len());
+        let mut samples: Vec<String> = Vec::new();
+        for desc in &descs {
+            let prepared = self.prepare(&desc.name, &desc.help, desc.metric_type)?;
+            if let Some(taken) = prepared.samples.iter().find(|s| samples.contains(s)) {
+                return Err(Error::AlreadyRegistered {
+                    clashes_with: (*taken != prepared.full).then(|| taken.clone()),
+                    name: prepared.full,
+                });
+            }
+            samples.extend(prepared.samples);
+            names.push(prepared.full);
+            headers.push(prepared.header);
+        }
+        let mut state = self.write_state();
+        if let Some(taken) = samples.iter().find(|s| state.sample_names.contains(*s)) {
+            return Err(Error::AlreadyRegistered {
+                name: taken.clone(),
+                clashes_with: None,
+            });
+        }
+        state.sample_names.extend(samples);
+        state.collectors.push(CollectorEntry {
+            collector: Box::new(collector),
+            buffers: Mutex::new(vec![Vec::new(); names.len()]),
+            names: names.clone(),
+            headers,
+        });
+        Ok(names)
     }
 
     /// Registers and returns a new integer [`Counter`].
@@ -359,6 +424,9 @@ impl Registry {
             let mut encoder = SampleEncoder::new(buf, &family.name, const_labels);
             family.metric.encode(&mut encoder);
             bounded |= family.metric.cardinality_overflow().is_some();
+        }
+        for collector in &state.collectors {
+            collector.render(const_labels, buf);
         }
         if bounded {
             buf.extend_from_slice(OVERFLOW_HEADER.as_bytes());

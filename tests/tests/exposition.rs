@@ -222,3 +222,86 @@ fn render_into_reuses_the_buffer() {
     assert_eq!(String::from_utf8(first).expect("utf-8"), r.render());
     exposition::parse(&r.render()).expect("parses");
 }
+
+struct WorkerStats {
+    workers: Vec<(u32, u64, f64)>,
+}
+
+impl promforge::Collector for WorkerStats {
+    fn families(&self) -> Vec<promforge::FamilyDesc> {
+        use promforge::{FamilyDesc, MetricType};
+        vec![
+            FamilyDesc::new(
+                "worker_messages_processed",
+                "Messages processed.",
+                MetricType::Counter,
+            ),
+            FamilyDesc::new(
+                "worker_memory_usage_bytes",
+                "Memory in use.",
+                MetricType::Gauge,
+            ),
+            FamilyDesc::new(
+                "worker_never_written",
+                "Written by nobody.",
+                MetricType::Gauge,
+            ),
+            FamilyDesc::new("worker_batch_size", "Batch sizes.", MetricType::Histogram),
+        ]
+    }
+
+    fn collect(&self, out: &mut promforge::CollectorEncoder<'_>) {
+        // Interleaved on purpose: worker by worker, family by family.
+        for (id, messages, memory_mb) in &self.workers {
+            let mut labels = String::new();
+            promforge::encode::push_label_pair(&mut labels, "worker_id", &id.to_string());
+            out.sample(0, &labels, *messages);
+            out.sample(1, &labels, memory_mb * 1_048_576.0);
+            out.with_family(3, &labels, |enc| {
+                enc.sample("_bucket", "le=\"10\"", 1u64);
+                enc.sample("_bucket", "le=\"+Inf\"", 2u64);
+                enc.sample("_sum", "", 25.0);
+                enc.sample("_count", "", 2u64);
+            });
+            out.sample(99, &labels, 1u64); // out of range: ignored
+        }
+    }
+}
+
+#[test]
+fn collectors_are_read_at_scrape_time_and_grouped_by_family() {
+    let r = Registry::builder()
+        .prefix("polypy")
+        .const_label("service", "stats")
+        .build()
+        .expect("registry");
+    let names = r
+        .register_collector(WorkerStats {
+            workers: vec![(1, 10, 1.5), (2, 20, 2.0)],
+        })
+        .expect("collector");
+    assert_eq!(names[0], "polypy_worker_messages_processed_total");
+    let e = check_exposition(&r.render());
+    assert_eq!(
+        e.value(
+            "polypy_worker_messages_processed_total",
+            &[("worker_id", "2"), ("service", "stats")]
+        ),
+        Some(20.0)
+    );
+    assert_eq!(
+        e.value("polypy_worker_memory_usage_bytes", &[("worker_id", "1")]),
+        Some(1.5 * 1_048_576.0)
+    );
+    assert_eq!(
+        e.value("polypy_worker_batch_size_count", &[("worker_id", "2")]),
+        Some(2.0)
+    );
+    assert!(e.family("polypy_worker_never_written").is_none());
+    // The same families twice is refused, and so is a clash with a registered metric.
+    assert!(matches!(
+        r.register_collector(WorkerStats { workers: vec![] }),
+        Err(promforge::Error::AlreadyRegistered { .. })
+    ));
+    assert!(r.counter("worker_messages_processed", "Clash.").is_err());
+}

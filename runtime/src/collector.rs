@@ -1,0 +1,148 @@
+//! [`Collector`]: families whose values are read at scrape time, from numbers the program
+//! already keeps (stats structs, `/proc`, a connection pool…).
+
+use std::borrow::Cow;
+use std::sync::{Mutex, PoisonError};
+
+use crate::encode::{EncodeValue, MetricType, SampleEncoder};
+
+/// One family a [`Collector`] writes.
+#[derive(Debug, Clone)]
+pub struct FamilyDesc {
+    /// The family's name, without the registry's prefix (counters: with `_total`).
+    pub name: Cow<'static, str>,
+    /// The HELP text.
+    pub help: Cow<'static, str>,
+    /// The family's type.
+    pub metric_type: MetricType,
+}
+
+impl FamilyDesc {
+    /// A family description.
+    pub fn new(
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        metric_type: MetricType,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            help: help.into(),
+            metric_type,
+        }
+    }
+}
+
+/// Families whose samples are produced at every scrape.
+///
+/// [`families`](Collector::families) is called once, at registration; at every scrape
+/// [`collect`](Collector::collect) writes samples for any of them, in any order, through
+/// the [`CollectorEncoder`] (which keeps each family's samples together).
+///
+/// ```
+/// use promforge::{Collector, CollectorEncoder, FamilyDesc, MetricType, Registry};
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+///
+/// struct Pool { open: Arc<AtomicU64> }
+///
+/// impl Collector for Pool {
+///     fn families(&self) -> Vec<FamilyDesc> {
+///         vec![FamilyDesc::new("pool_connections", "Open connections.", MetricType::Gauge)]
+///     }
+///     fn collect(&self, out: &mut CollectorEncoder<'_>) {
+///         out.sample(0, "", self.open.load(Ordering::Relaxed));
+///     }
+/// }
+///
+/// # fn main() -> Result<(), promforge::Error> {
+/// let registry = Registry::new();
+/// let open = Arc::new(AtomicU64::new(3));
+/// registry.register_collector(Pool { open: open.clone() })?;
+/// assert!(registry.render().contains("pool_connections 3\n"));
+/// # Ok(()) }
+/// ```
+pub trait Collector: Send + Sync + 'static {
+    /// The families this collector writes (fixed for its lifetime).
+    fn families(&self) -> Vec<FamilyDesc>;
+
+    /// Writes the current samples.
+    fn collect(&self, out: &mut CollectorEncoder<'_>);
+}
+
+/// Where a [`Collector`] writes its samples: one buffer per family, so samples written in
+/// any order come out grouped under their family's header.
+pub struct CollectorEncoder<'a> {
+    names: &'a [String],
+    const_labels: &'a str,
+    buffers: &'a mut [Vec<u8>],
+}
+
+impl<'a> CollectorEncoder<'a> {
+    pub(crate) fn new(
+        names: &'a [String],
+        const_labels: &'a str,
+        buffers: &'a mut [Vec<u8>],
+    ) -> Self {
+        Self {
+            names,
+            const_labels,
+            buffers,
+        }
+    }
+
+    /// Writes one plain sample (counter, gauge, untyped) of family `family` (an index into
+    /// [`Collector::families`]) with the pre-rendered, escaped `labels` (or "").
+    /// An index out of range is ignored.
+    #[inline]
+    pub fn sample<V: EncodeValue>(&mut self, family: usize, labels: &str, value: V) {
+        self.with_family(family, labels, |encoder| encoder.sample("", "", value));
+    }
+
+    /// Runs `write` with an encoder for family `family` and the series `labels`, for
+    /// multi-line samples (a histogram's buckets, a summary's quantiles).
+    #[inline]
+    pub fn with_family(
+        &mut self,
+        family: usize,
+        labels: &str,
+        write: impl FnOnce(&mut SampleEncoder<'_>),
+    ) {
+        let (Some(name), Some(buf)) = (self.names.get(family), self.buffers.get_mut(family)) else {
+            return;
+        };
+        let mut encoder = SampleEncoder::new(buf, name, self.const_labels);
+        write(&mut encoder.with_labels(labels));
+    }
+}
+
+/// A registered collector and its reusable per-family buffers.
+pub(crate) struct CollectorEntry {
+    pub(crate) collector: Box<dyn Collector>,
+    /// Full family names, in the order of `families()`.
+    pub(crate) names: Vec<String>,
+    /// `# HELP`/`# TYPE` headers, same order.
+    pub(crate) headers: Vec<String>,
+    pub(crate) buffers: Mutex<Vec<Vec<u8>>>,
+}
+
+impl CollectorEntry {
+    /// Collects into the reused buffers and appends every family (header and samples) to
+    /// `out`. A family with no samples this time is left out.
+    pub(crate) fn render(&self, const_labels: &str, out: &mut Vec<u8>) {
+        let mut buffers = self.buffers.lock().unwrap_or_else(PoisonError::into_inner);
+        for buf in buffers.iter_mut() {
+            buf.clear();
+        }
+        self.collector.collect(&mut CollectorEncoder::new(
+            &self.names,
+            const_labels,
+            &mut buffers,
+        ));
+        for (header, buf) in self.headers.iter().zip(buffers.iter()) {
+            if !buf.is_empty() {
+                out.extend_from_slice(header.as_bytes());
+                out.extend_from_slice(buf);
+            }
+        }
+    }
+}

@@ -1,0 +1,604 @@
+//! What `#[instrument_metrics]` expands to: a call site resolved once, a guard per call.
+//!
+//! Every instrumented function shares three families (names compatible with autometrics'
+//! dashboards), in the registry and under the prefix its attribute names:
+//!
+//! | family | type | labels |
+//! |---|---|---|
+//! | `function_calls_total` | counter | `function`, `module`, `result` (`ok`, `error`, `cancelled`, `panic`), `error` |
+//! | `function_calls_duration_seconds` | histogram ([`BUCKETS_LATENCY`]) | `function`, `module` |
+//! | `function_calls_concurrent` | gauge | `function`, `module` |
+//!
+//! With `name = "x"` a function gets families of its own: `x_calls_total`,
+//! `x_duration_seconds`, `x_in_flight`, which may carry extra labels from its arguments.
+//!
+//! The cost of a call: on the first call of a call site, its series are looked up once and
+//! kept in a `static`; every call after that is two clock reads and a few atomic operations
+//! (no formatting, hashing, allocation or lock). A future dropped before it completes is
+//! recorded as `cancelled`, a call that unwinds as `panic`: the guard records from `Drop`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Instant;
+
+use crate::Error;
+use crate::family::Family;
+use crate::labels::{LabelSet, LabelValue};
+use crate::metrics::{Counter, Gauge, Histogram};
+use crate::registry::{Registry, default_registry};
+
+/// Function latency buckets, in seconds: 1 ms to 10 s.
+pub const BUCKETS_LATENCY: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// HTTP request latency buckets, in seconds: 10 ms to 10 s.
+pub const BUCKETS_HTTP: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// How a call ended: the `result` label of `function_calls_total`.
+#[derive(crate::LabelValue, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallResult {
+    /// Returned normally (for a `Result`, an `Ok`).
+    Ok,
+    /// Returned an `Err`.
+    Error,
+    /// A future dropped before it completed.
+    Cancelled,
+    /// Unwound from a panic.
+    Panic,
+}
+
+/// The labels of the shared calls family.
+#[derive(crate::LabelSet, Clone, Copy, Debug)]
+struct CallLabels {
+    function: &'static str,
+    module: &'static str,
+    result: CallResult,
+    error: &'static str,
+}
+
+/// The labels of the shared duration and in-flight families.
+#[derive(crate::LabelSet, Clone, Copy, Debug)]
+struct FnLabels {
+    function: &'static str,
+    module: &'static str,
+}
+
+/// A label value computed from an argument: borrowed for closed types (no allocation),
+/// owned for open ones.
+pub type LabelText = Cow<'static, str>;
+
+/// The text of a label value taken from an argument at the start of a call.
+#[inline]
+pub fn label_text<V: LabelValue>(value: &V) -> LabelText {
+    match V::value_at(value.index()) {
+        Some(text) if V::CARDINALITY.is_some() => Cow::Borrowed(text),
+        _ => Cow::Owned(value.label_value().into_owned()),
+    }
+}
+
+/// What the attribute says about one call site, fixed at compile time.
+#[derive(Debug)]
+pub struct SiteConfig {
+    /// The function's name.
+    pub function: &'static str,
+    /// `module_path!()` of the function.
+    pub module: &'static str,
+    /// The attribute's `prefix`, or "".
+    pub prefix: &'static str,
+    /// The attribute's `name` (own families), if any.
+    pub name: Option<&'static str>,
+    /// Duration buckets (only used with `name`; the shared family uses [`BUCKETS_LATENCY`]).
+    pub buckets: &'static [f64],
+    /// Whether calls are counted.
+    pub calls: bool,
+    /// Whether durations are recorded.
+    pub duration: bool,
+    /// Whether calls in progress are tracked.
+    pub in_flight: bool,
+}
+
+/// One instrumented call site: its configuration and, after the first call, its series.
+#[derive(Debug)]
+pub struct Site {
+    config: SiteConfig,
+    metrics: OnceLock<SiteMetrics>,
+}
+
+/// The families a (registry, prefix, name) triple shares, registered on first use.
+struct SharedFamilies {
+    registry: Registry,
+    calls_name: String,
+    calls: Family<CallLabels, Counter>,
+    calls_registered: OnceLock<()>,
+    duration: Family<FnLabels, Histogram>,
+    in_flight: Family<FnLabels, Gauge>,
+}
+
+impl std::fmt::Debug for SharedFamilies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedFamilies")
+            .field("calls", &self.calls_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The series of one call site, resolved once.
+#[derive(Debug)]
+struct SiteMetrics {
+    shared: Arc<SharedFamilies>,
+    function: &'static str,
+    module: &'static str,
+    count_calls: bool,
+    /// `ok`, `error`, `cancelled`, `panic` counters, resolved at the first finished call
+    /// (sites with labels from arguments never resolve them).
+    calls: OnceLock<[Counter; 4]>,
+    /// Counters of `result="error", error="<variant>"`, by variant, resolved on first use.
+    error_labels: [OnceLock<(&'static str, Counter)>; 8],
+    duration: Option<Histogram>,
+    in_flight: Option<Gauge>,
+}
+
+type SharedKey = (usize, &'static str, Option<&'static str>);
+static SHARED: OnceLock<Mutex<HashMap<SharedKey, Arc<SharedFamilies>>>> = OnceLock::new();
+
+/// The most function names a shared calls family holds (4 results each) before it
+/// overflows.
+const SHARED_CALLS_LIMIT: usize = 40_000;
+
+fn report(err: &Error) {
+    eprintln!("promforge: {err}; these metrics are recorded but not exported");
+}
+
+fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamilies> {
+    let key = (registry.id(), config.prefix, config.name);
+    let table = SHARED.get_or_init(Mutex::default);
+    let mut table = table.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = table.get(&key) {
+        return Arc::clone(found);
+    }
+    let prefix = if config.prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}_", config.prefix.trim_end_matches('_'))
+    };
+    let (calls_name, duration_name, in_flight_name, help) = match config.name {
+        None => (
+            format!("{prefix}function_calls_total"),
+            format!("{prefix}function_calls_duration_seconds"),
+            format!("{prefix}function_calls_concurrent"),
+            "instrumented functions".to_owned(),
+        ),
+        Some(name) => (
+            format!("{prefix}{name}_calls_total"),
+            format!("{prefix}{name}_duration_seconds"),
+            format!("{prefix}{name}_in_flight"),
+            format!("`{name}`"),
+        ),
+    };
+    let buckets = match config.name {
+        None => BUCKETS_LATENCY,
+        Some(_) => config.buckets,
+    };
+    let duration = Family::<FnLabels, Histogram>::with_buckets(buckets).unwrap_or_else(|e| {
+        report(&e);
+        Family::new()
+    });
+    let in_flight = Family::<FnLabels, Gauge>::new();
+    if let Err(e) = registry.register(
+        &duration_name,
+        &format!("Duration of calls to {help}, in seconds."),
+        duration.clone(),
+    ) {
+        report(&e);
+    }
+    if let Err(e) = registry.register(
+        &in_flight_name,
+        &format!("Calls to {help} in progress."),
+        in_flight.clone(),
+    ) {
+        report(&e);
+    }
+    let shared = Arc::new(SharedFamilies {
+        registry: registry.clone(),
+        calls_name,
+        calls: Family::new().with_cardinality_limit(SHARED_CALLS_LIMIT),
+        calls_registered: OnceLock::new(),
+        duration,
+        in_flight,
+    });
+    table.insert(key, Arc::clone(&shared));
+    shared
+}
+
+impl Site {
+    /// A call site, resolved on its first call.
+    pub const fn new(config: SiteConfig) -> Self {
+        Self {
+            config,
+            metrics: OnceLock::new(),
+        }
+    }
+
+    /// Starts a call recorded in the default registry.
+    #[inline]
+    pub fn start(&'static self) -> CallGuard {
+        match self.metrics.get() {
+            Some(metrics) => CallGuard::new(metrics),
+            None => self.start_in(default_registry()),
+        }
+    }
+
+    /// Starts a call recorded in `registry` (the registry of the first call is kept).
+    #[inline]
+    pub fn start_in(&'static self, registry: &Registry) -> CallGuard {
+        let metrics = self
+            .metrics
+            .get_or_init(|| SiteMetrics::resolve(&self.config, registry));
+        CallGuard::new(metrics)
+    }
+
+    /// Starts a call of a site whose attribute takes labels from the arguments, recorded in
+    /// the default registry. `make_labels` is built at the start of the call (it owns the
+    /// label values taken from the arguments) and called once with the call's result —
+    /// also when the call is cancelled or panics.
+    #[inline]
+    pub fn start_labeled<L, F>(
+        &'static self,
+        family: &'static LabeledCalls<L>,
+        make_labels: F,
+    ) -> LabeledCallGuard<L, F>
+    where
+        L: LabelSet + 'static,
+        F: FnOnce(CallResult, &'static str) -> L,
+    {
+        self.start_labeled_in(default_registry(), family, make_labels)
+    }
+
+    /// [`start_labeled`](Self::start_labeled), recorded in `registry`.
+    #[inline]
+    pub fn start_labeled_in<L, F>(
+        &'static self,
+        registry: &Registry,
+        family: &'static LabeledCalls<L>,
+        make_labels: F,
+    ) -> LabeledCallGuard<L, F>
+    where
+        L: LabelSet + 'static,
+        F: FnOnce(CallResult, &'static str) -> L,
+    {
+        let mut guard = self.start_in(registry);
+        // The labeled guard does the counting; the plain one only times and tracks.
+        guard.done = true;
+        LabeledCallGuard {
+            guard,
+            family,
+            make_labels: Some(make_labels),
+        }
+    }
+
+    /// The site's configuration.
+    pub fn config(&self) -> &SiteConfig {
+        &self.config
+    }
+}
+
+impl SiteMetrics {
+    fn resolve(config: &SiteConfig, registry: &Registry) -> Self {
+        let shared = shared_families(config, registry);
+        let labels = FnLabels {
+            function: config.function,
+            module: config.module,
+        };
+        Self {
+            duration: config
+                .duration
+                .then(|| shared.duration.get(&labels).clone()),
+            in_flight: config
+                .in_flight
+                .then(|| shared.in_flight.get(&labels).clone()),
+            function: config.function,
+            module: config.module,
+            count_calls: config.calls,
+            calls: OnceLock::new(),
+            error_labels: Default::default(),
+            shared,
+        }
+    }
+
+    fn call_labels(&self, result: CallResult, error: &'static str) -> CallLabels {
+        CallLabels {
+            function: self.function,
+            module: self.module,
+            result,
+            error,
+        }
+    }
+
+    fn register_calls(&self) {
+        let shared = &self.shared;
+        shared.calls_registered.get_or_init(|| {
+            let help = if shared.calls_name.ends_with("function_calls_total") {
+                "Calls to instrumented functions, by result."
+            } else {
+                "Calls, by result."
+            };
+            if let Err(e) = shared
+                .registry
+                .register(&shared.calls_name, help, shared.calls.clone())
+            {
+                report(&e);
+            }
+        });
+    }
+
+    #[inline]
+    fn calls(&self) -> &[Counter; 4] {
+        self.calls.get_or_init(|| {
+            self.register_calls();
+            [
+                CallResult::Ok,
+                CallResult::Error,
+                CallResult::Cancelled,
+                CallResult::Panic,
+            ]
+            .map(|r| self.shared.calls.get(&self.call_labels(r, "")).clone())
+        })
+    }
+
+    fn record_labeled_error(&self, error: &'static str) {
+        for slot in &self.error_labels {
+            let (label, counter) = slot.get_or_init(|| {
+                self.register_calls();
+                let counter = self
+                    .shared
+                    .calls
+                    .get(&self.call_labels(CallResult::Error, error))
+                    .clone();
+                (error, counter)
+            });
+            if *label == error {
+                counter.inc();
+                return;
+            }
+        }
+        // More distinct error variants than slots: look the series up.
+        self.shared
+            .calls
+            .inc(&self.call_labels(CallResult::Error, error));
+    }
+}
+
+/// How a returned value classifies a call; made by the `Classify*` traits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `ok`.
+    Ok,
+    /// `error`.
+    Error,
+    /// `error`, with the error enum's variant as the `error` label.
+    LabeledError(&'static str),
+}
+
+/// Wraps a reference to a returned value for the classification traits (autoref
+/// specialization: `(&&&Classify(&value)).__pf_outcome()` picks the most specific impl).
+#[derive(Debug)]
+pub struct Classify<'a, T: ?Sized>(pub &'a T);
+
+/// `Result<_, E>` with `E` a closed [`LabelValue`]: `ok`, or `error` with the variant.
+pub trait ClassifyLabeledError {
+    /// The outcome.
+    fn __pf_outcome(&self) -> Outcome;
+}
+
+/// Any `Result`: `ok` or `error`.
+pub trait ClassifyResult {
+    /// The outcome.
+    fn __pf_outcome(&self) -> Outcome;
+}
+
+/// Anything else: `ok`.
+pub trait ClassifyOther {
+    /// The outcome.
+    fn __pf_outcome(&self) -> Outcome;
+}
+
+impl<T, E: LabelValue> ClassifyLabeledError for &&Classify<'_, Result<T, E>> {
+    #[inline]
+    fn __pf_outcome(&self) -> Outcome {
+        match self.0 {
+            Ok(_) => Outcome::Ok,
+            Err(e) => match E::CARDINALITY.and_then(|_| E::value_at(e.index())) {
+                Some(variant) => Outcome::LabeledError(variant),
+                None => Outcome::Error,
+            },
+        }
+    }
+}
+
+impl<T, E> ClassifyResult for &Classify<'_, Result<T, E>> {
+    #[inline]
+    fn __pf_outcome(&self) -> Outcome {
+        match self.0 {
+            Ok(_) => Outcome::Ok,
+            Err(_) => Outcome::Error,
+        }
+    }
+}
+
+impl<T: ?Sized> ClassifyOther for Classify<'_, T> {
+    #[inline]
+    fn __pf_outcome(&self) -> Outcome {
+        Outcome::Ok
+    }
+}
+
+/// Records one call: in flight from its creation, finished by [`finish`](Self::finish),
+/// or — when dropped unfinished — recorded as `cancelled` (or `panic` while unwinding).
+#[must_use = "dropping the guard at once records a cancelled call"]
+#[derive(Debug)]
+pub struct CallGuard {
+    metrics: &'static SiteMetrics,
+    start: Option<Instant>,
+    done: bool,
+}
+
+impl CallGuard {
+    #[inline]
+    fn new(metrics: &'static SiteMetrics) -> Self {
+        if let Some(gauge) = &metrics.in_flight {
+            gauge.inc();
+        }
+        Self {
+            metrics,
+            start: metrics.duration.as_ref().map(|_| Instant::now()),
+            done: false,
+        }
+    }
+
+    /// The call returned with `outcome`.
+    #[inline]
+    pub fn finish(mut self, outcome: Outcome) {
+        self.done = true;
+        let metrics = self.metrics;
+        self.end();
+        if !metrics.count_calls {
+            return;
+        }
+        match outcome {
+            Outcome::Ok => metrics.calls()[0].inc(),
+            Outcome::Error => metrics.calls()[1].inc(),
+            Outcome::LabeledError(variant) => metrics.record_labeled_error(variant),
+        }
+    }
+
+    #[inline]
+    fn end(&mut self) {
+        if let (Some(start), Some(histogram)) = (self.start, &self.metrics.duration) {
+            histogram.observe(start.elapsed().as_secs_f64());
+        }
+        if let Some(gauge) = &self.metrics.in_flight {
+            gauge.dec();
+        }
+    }
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        self.end();
+        if self.metrics.count_calls {
+            let result = if std::thread::panicking() {
+                CallResult::Panic
+            } else {
+                CallResult::Cancelled
+            };
+            self.metrics.calls()[result as usize].inc();
+        }
+    }
+}
+
+/// A call of a site with labels from its arguments; see [`Site::start_labeled`].
+#[must_use = "dropping the guard at once records a cancelled call"]
+pub struct LabeledCallGuard<L: LabelSet + 'static, F: FnOnce(CallResult, &'static str) -> L> {
+    guard: CallGuard,
+    family: &'static LabeledCalls<L>,
+    make_labels: Option<F>,
+}
+
+impl<L, F> LabeledCallGuard<L, F>
+where
+    L: LabelSet + 'static,
+    F: FnOnce(CallResult, &'static str) -> L,
+{
+    /// The call returned with `outcome`.
+    #[inline]
+    pub fn finish(mut self, outcome: Outcome) {
+        let (result, error) = match outcome {
+            Outcome::Ok => (CallResult::Ok, ""),
+            Outcome::Error => (CallResult::Error, ""),
+            Outcome::LabeledError(variant) => (CallResult::Error, variant),
+        };
+        self.record(result, error);
+    }
+
+    #[inline]
+    fn record(&mut self, result: CallResult, error: &'static str) {
+        let Some(make_labels) = self.make_labels.take() else {
+            return;
+        };
+        self.guard.end();
+        let metrics = self.guard.metrics;
+        if metrics.count_calls {
+            self.family
+                .family(&metrics.shared)
+                .inc(&make_labels(result, error));
+        }
+    }
+}
+
+impl<L, F> Drop for LabeledCallGuard<L, F>
+where
+    L: LabelSet + 'static,
+    F: FnOnce(CallResult, &'static str) -> L,
+{
+    fn drop(&mut self) {
+        let result = if std::thread::panicking() {
+            CallResult::Panic
+        } else {
+            CallResult::Cancelled
+        };
+        self.record(result, "");
+    }
+}
+
+impl<L, F> std::fmt::Debug for LabeledCallGuard<L, F>
+where
+    L: LabelSet + 'static,
+    F: FnOnce(CallResult, &'static str) -> L,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabeledCallGuard")
+            .field("finished", &self.make_labels.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The calls family of a site whose attribute takes labels from the arguments: its label
+/// set is a struct the attribute generates, so it lives in the site's own `static`.
+pub struct LabeledCalls<L: LabelSet> {
+    family: OnceLock<Family<L, Counter>>,
+}
+
+impl<L: LabelSet> std::fmt::Debug for LabeledCalls<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabeledCalls").finish_non_exhaustive()
+    }
+}
+
+impl<L: LabelSet + 'static> LabeledCalls<L> {
+    /// An empty slot, filled on the first finished call.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Self {
+            family: OnceLock::new(),
+        }
+    }
+
+    fn family(&self, shared: &SharedFamilies) -> &Family<L, Counter> {
+        self.family.get_or_init(|| {
+            let family = Family::new();
+            if let Err(e) = shared.registry.register(
+                &shared.calls_name,
+                "Calls, by result and by labels taken from the arguments.",
+                family.clone(),
+            ) {
+                report(&e);
+            }
+            family
+        })
+    }
+}
