@@ -39,6 +39,7 @@ mod error;
 #[cfg(feature = "exporter")]
 pub mod exporter;
 mod family;
+pub mod group;
 pub mod instrument;
 pub mod labels;
 pub mod metrics;
@@ -51,6 +52,9 @@ pub use error::Error;
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, ExporterHandle, exporter};
 pub use family::{DEFAULT_CARDINALITY_LIMIT, Family, MetricRef, OVERFLOW_LABEL_VALUE, StateSet};
+pub use group::{
+    FromFn, GroupMetric, MetricsGroup, SnapshotGroup, SnapshotSource, register_snapshot,
+};
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
     Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram,
@@ -70,6 +74,7 @@ pub use registry::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::encode::{SampleEncoder, push_label_pair};
+    pub use crate::group;
     pub use crate::instrument;
     pub use crate::labels::derive_support;
     pub use crate::labels::{LabelSet, LabelValue};

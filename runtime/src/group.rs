@@ -1,0 +1,335 @@
+//! What `#[derive(MetricsGroup)]` builds on: [`MetricsGroup`] for structs of metrics,
+//! [`SnapshotGroup`] for structs of plain numbers read at every scrape.
+
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use crate::Error;
+use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
+use crate::encode::{MetricType, push_label_pair};
+use crate::family::Family;
+use crate::labels::{LabelSet, LabelValue};
+use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
+use crate::registry::Registry;
+
+/// Per-field settings a [`GroupMetric`] is made with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FieldOptions {
+    /// Histogram upper bounds (checked at compile time by the derive), if given.
+    pub buckets: Option<&'static [f64]>,
+}
+
+/// A metric type that can be a field of a `#[derive(MetricsGroup)]` struct.
+pub trait GroupMetric: EncodeMetric + Clone + Sized {
+    /// Makes the metric for a field.
+    fn create(options: &FieldOptions) -> Result<Self, Error>;
+
+    /// Makes the metric with default settings; never fails.
+    fn create_default() -> Self;
+}
+
+impl<N: CounterNumber> GroupMetric for Counter<N> {
+    fn create(_: &FieldOptions) -> Result<Self, Error> {
+        Ok(Counter::new())
+    }
+
+    fn create_default() -> Self {
+        Counter::new()
+    }
+}
+
+impl<N: GaugeNumber> GroupMetric for Gauge<N> {
+    fn create(_: &FieldOptions) -> Result<Self, Error> {
+        Ok(Gauge::new())
+    }
+
+    fn create_default() -> Self {
+        Gauge::new()
+    }
+}
+
+impl GroupMetric for Histogram {
+    fn create(options: &FieldOptions) -> Result<Self, Error> {
+        match options.buckets {
+            Some(buckets) => Histogram::with_buckets(buckets),
+            None => Ok(Histogram::new()),
+        }
+    }
+
+    fn create_default() -> Self {
+        Histogram::new()
+    }
+}
+
+impl<L: LabelSet + 'static, M: GroupMetric> GroupMetric for Family<L, M> {
+    fn create(options: &FieldOptions) -> Result<Self, Error> {
+        let options = *options;
+        // Check the options once; every series is then made the same way.
+        M::create(&options)?;
+        Ok(Family::new_with(move || {
+            M::create(&options).unwrap_or_else(|_| M::create_default())
+        }))
+    }
+
+    fn create_default() -> Self {
+        Family::new_with(M::create_default)
+    }
+}
+
+/// A struct of metrics (`#[derive(MetricsGroup)]`): every field a registered metric or a
+/// nested group.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither a metric nor a metrics group",
+    label = "not a metric (Counter, Gauge, Histogram, Family, Summary, StateSet) nor a #[derive(MetricsGroup)] struct",
+    note = "give the field a metric type, derive MetricsGroup on its type, or mark it #[metric(skip)]"
+)]
+pub trait MetricsGroup: Sized {
+    /// Registers every field in `registry` under `prefix` (joined with the struct's own
+    /// prefix) and returns the group.
+    fn register_in(registry: &Registry, prefix: &str) -> Result<Self, Error>;
+
+    /// The group with metrics that are not registered anywhere (a fallback that keeps the
+    /// program running when registration fails).
+    fn unregistered() -> Self;
+}
+
+/// Joins two name parts with `_` (either may be empty).
+pub fn join_name(prefix: &str, name: &str) -> String {
+    match (prefix.is_empty(), name.is_empty()) {
+        (true, _) => name.to_owned(),
+        (_, true) => prefix.to_owned(),
+        _ => format!("{}_{}", prefix.trim_end_matches('_'), name),
+    }
+}
+
+/// Makes and registers one field of a live group.
+pub fn register_field<M: GroupMetric>(
+    registry: &Registry,
+    prefix: &str,
+    name: &str,
+    help: &str,
+    options: &FieldOptions,
+) -> Result<M, Error> {
+    let metric = M::create(options)?;
+    registry.register(&join_name(prefix, name), help, metric.clone())?;
+    Ok(metric)
+}
+
+/// Makes one field of an unregistered group.
+pub fn unregistered_field<M: GroupMetric>(options: &FieldOptions) -> M {
+    M::create(options).unwrap_or_else(|_| M::create_default())
+}
+
+/// Reports a registration error once and returns the unregistered group instead.
+pub fn report_and_fallback<G: MetricsGroup>(error: &Error) -> G {
+    eprintln!("promforge: {error}; these metrics are recorded but not exported");
+    G::unregistered()
+}
+
+/// A struct of plain values read at every scrape (`#[derive(MetricsGroup)]` with
+/// `#[metrics(snapshot)]`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither a snapshot value nor a snapshot group",
+    label = "not a number, bool, Duration or Option of those, nor a #[metrics(snapshot)] struct",
+    note = "derive MetricsGroup with #[metrics(snapshot)] on its type, or mark the field #[metric(skip)]"
+)]
+pub trait SnapshotGroup: Send + Sync + 'static {
+    /// How many families [`describe`](Self::describe) adds.
+    const FAMILY_COUNT: usize;
+
+    /// Adds this struct's families (nested ones included), in a fixed order, named under
+    /// `prefix`.
+    fn describe(prefix: &str, out: &mut Vec<FamilyDesc>);
+
+    /// Writes this value's samples into families `base..base + FAMILY_COUNT`, each series
+    /// carrying `labels` (rendered, escaped; this struct's own label fields are appended
+    /// for its samples and removed again).
+    fn collect(&self, out: &mut CollectorEncoder<'_>, base: usize, labels: &mut String);
+}
+
+/// A field value of a snapshot group.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a snapshot value",
+    label = "snapshot values are integers, floats, bool, Duration, or Option of those",
+    note = "a struct of values is a nested group: derive MetricsGroup with #[metrics(snapshot)] on it"
+)]
+pub trait SnapshotValue {
+    /// Writes the value, multiplied by `scale`, as one sample of `family`; `None` writes nothing.
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64);
+}
+
+macro_rules! snapshot_integers {
+    ($($t:ty),*) => {$(
+        impl SnapshotValue for $t {
+            #[inline]
+            fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
+                if scale == 1.0 {
+                    out.sample(family, labels, *self as i64);
+                } else {
+                    out.sample(family, labels, *self as f64 * scale);
+                }
+            }
+        }
+    )*};
+}
+
+snapshot_integers!(u8, u16, u32, i8, i16, i32, i64, isize);
+
+macro_rules! snapshot_unsigned {
+    ($($t:ty),*) => {$(
+        impl SnapshotValue for $t {
+            #[inline]
+            fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
+                if scale == 1.0 {
+                    out.sample(family, labels, *self as u64);
+                } else {
+                    out.sample(family, labels, *self as f64 * scale);
+                }
+            }
+        }
+    )*};
+}
+
+snapshot_unsigned!(u64, usize);
+
+impl SnapshotValue for f64 {
+    #[inline]
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
+        out.sample(family, labels, *self * scale);
+    }
+}
+
+impl SnapshotValue for f32 {
+    #[inline]
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
+        out.sample(family, labels, f64::from(*self) * scale);
+    }
+}
+
+impl SnapshotValue for bool {
+    #[inline]
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, _scale: f64) {
+        out.sample(family, labels, u64::from(*self));
+    }
+}
+
+/// Durations are written in seconds (times `scale`).
+impl SnapshotValue for Duration {
+    #[inline]
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
+        out.sample(family, labels, self.as_secs_f64() * scale);
+    }
+}
+
+impl<T: SnapshotValue> SnapshotValue for Option<T> {
+    #[inline]
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
+        if let Some(v) = self {
+            v.write(out, family, labels, scale);
+        }
+    }
+}
+
+/// Appends a snapshot struct's label field to the inherited labels.
+#[inline]
+pub fn push_label<V: LabelValue + ?Sized>(labels: &mut String, name: &str, value: &V) {
+    push_label_pair(labels, name, &value.label_value());
+}
+
+/// Describes `T`'s families under `prefix` (helper for nested fields).
+pub fn describe_nested<T: SnapshotGroup>(prefix: &str, out: &mut Vec<FamilyDesc>) {
+    T::describe(prefix, out);
+}
+
+/// A family description for a snapshot field.
+pub fn field_desc(
+    prefix: &str,
+    name: &str,
+    help: &'static str,
+    metric_type: MetricType,
+) -> FamilyDesc {
+    FamilyDesc::new(join_name(prefix, name), help, metric_type)
+}
+
+/// Where a registered snapshot group reads its value at each scrape.
+pub trait SnapshotSource<T>: Send + Sync + 'static {
+    /// Calls `f` with the current value.
+    fn read(&self, f: &mut dyn FnMut(&T));
+}
+
+/// A closure returning the current value (for example a copy of the program's stats).
+#[derive(Debug, Clone)]
+pub struct FromFn<F>(pub F);
+
+impl<T, F> SnapshotSource<T> for FromFn<F>
+where
+    F: Fn() -> T + Send + Sync + 'static,
+{
+    fn read(&self, f: &mut dyn FnMut(&T)) {
+        f(&(self.0)());
+    }
+}
+
+impl<T: Send + 'static> SnapshotSource<T> for Arc<Mutex<T>> {
+    fn read(&self, f: &mut dyn FnMut(&T)) {
+        f(&self.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+impl<T: Send + Sync + 'static> SnapshotSource<T> for Arc<RwLock<T>> {
+    fn read(&self, f: &mut dyn FnMut(&T)) {
+        f(&RwLock::read(self).unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+impl<T: Send + Sync + 'static> SnapshotSource<T> for Arc<T> {
+    fn read(&self, f: &mut dyn FnMut(&T)) {
+        f(self);
+    }
+}
+
+struct SnapshotCollector<T, S> {
+    source: S,
+    _value: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: SnapshotGroup, S: SnapshotSource<T>> Collector for SnapshotCollector<T, S> {
+    fn families(&self) -> Vec<FamilyDesc> {
+        let mut out = Vec::with_capacity(T::FAMILY_COUNT);
+        T::describe("", &mut out);
+        out
+    }
+
+    fn collect(&self, out: &mut CollectorEncoder<'_>) {
+        let mut labels = String::new();
+        self.source
+            .read(&mut |value| value.collect(out, 0, &mut labels));
+    }
+}
+
+/// Registers a snapshot group: at every scrape its value is read from `source` (an
+/// `Arc<Mutex<T>>`, `Arc<RwLock<T>>`, `Arc<T>`, or [`FromFn`] around a closure) and
+/// written as metrics. Returns the families' full names.
+pub fn register_snapshot<T: SnapshotGroup, S: SnapshotSource<T>>(
+    registry: &Registry,
+    source: S,
+) -> Result<Vec<String>, Error> {
+    registry.register_collector(SnapshotCollector {
+        source,
+        _value: std::marker::PhantomData,
+    })
+}
+
+impl<T: SnapshotGroup> SnapshotGroup for Vec<T> {
+    const FAMILY_COUNT: usize = T::FAMILY_COUNT;
+
+    fn describe(prefix: &str, out: &mut Vec<FamilyDesc>) {
+        T::describe(prefix, out);
+    }
+
+    fn collect(&self, out: &mut CollectorEncoder<'_>, base: usize, labels: &mut String) {
+        for item in self {
+            item.collect(out, base, labels);
+        }
+    }
+}
