@@ -52,6 +52,12 @@ pub enum Error {
         /// What is wrong with them.
         reason: String,
     },
+    /// Summary quantiles outside (0, 1) or given twice, or an empty window.
+    #[error("invalid summary settings: {reason}")]
+    InvalidQuantiles {
+        /// What is wrong with them.
+        reason: String,
+    },
     /// The exporter could not listen on its address.
     #[error("failed to bind the metrics exporter to {addr}: {source}")]
     Bind {

@@ -57,7 +57,7 @@ pub use group::{
 };
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
-    Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram,
+    Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram, Summary,
     exponential_buckets, linear_buckets,
 };
 pub use name::{check_label_name, check_metric_name, check_user_label_name};

@@ -305,3 +305,75 @@ fn collectors_are_read_at_scrape_time_and_grouped_by_family() {
     ));
     assert!(r.counter("worker_messages_processed", "Clash.").is_err());
 }
+
+#[test]
+fn summaries_render_quantiles_sum_and_count() {
+    #[derive(promforge::LabelSet, Clone)]
+    struct Route {
+        route: String,
+    }
+    let r = Registry::builder().prefix("api").build().expect("registry");
+    let latency = promforge::Summary::builder()
+        .quantiles(&[0.5, 0.9, 0.99])
+        .build()
+        .expect("summary");
+    r.register(
+        "request_latency_seconds",
+        "Request latency.",
+        latency.clone(),
+    )
+    .expect("register");
+    let empty = promforge::Summary::new();
+    r.register("idle_seconds", "Nothing observed yet.", empty)
+        .expect("register");
+    let by_route = promforge::Family::<Route, promforge::Summary>::new();
+    r.register(
+        "route_latency_seconds",
+        "Latency by route.",
+        by_route.clone(),
+    )
+    .expect("register");
+    for ms in 1..=1000 {
+        latency.observe(f64::from(ms) / 1000.0);
+    }
+    by_route.get(&Route { route: "/a".into() }).observe(0.25);
+
+    let e = check_exposition(&r.render());
+    let fam = e
+        .family("api_request_latency_seconds")
+        .expect("summary family");
+    assert_eq!(fam.kind, "summary");
+    let quantiles: Vec<(String, f64)> = fam
+        .samples
+        .iter()
+        .filter_map(|s| s.label("quantile").map(|q| (q.to_owned(), s.value)))
+        .collect();
+    assert_eq!(
+        quantiles
+            .iter()
+            .map(|(q, _)| q.as_str())
+            .collect::<Vec<_>>(),
+        ["0.5", "0.9", "0.99"]
+    );
+    for ((_, v), exact) in quantiles.iter().zip([0.5, 0.9, 0.99]) {
+        assert!((v - exact).abs() <= exact * 0.011, "{v} vs {exact}");
+    }
+    assert!(quantiles.windows(2).all(|w| w[0].1 <= w[1].1), "ordered");
+    assert_eq!(
+        e.value("api_request_latency_seconds_count", &[]),
+        Some(1000.0)
+    );
+    let sum = e
+        .value("api_request_latency_seconds_sum", &[])
+        .expect("sum");
+    assert!((sum - 500.5).abs() < 1e-9);
+    // An empty window reports NaN quantiles, as the Go client does.
+    assert!(
+        e.value("api_idle_seconds", &[("quantile", "0.5")])
+            .is_some_and(f64::is_nan)
+    );
+    assert_eq!(
+        e.value("api_route_latency_seconds_count", &[("route", "/a")]),
+        Some(1.0)
+    );
+}

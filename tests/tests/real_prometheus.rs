@@ -26,6 +26,16 @@ async fn prometheus_scrapes_the_exporter() {
     let in_flight = registry
         .gauge("in_flight", "Requests in progress.")
         .expect("gauge");
+    let summary = promforge::Summary::builder()
+        .quantiles(&[0.5, 0.9, 0.99])
+        .build()
+        .expect("summary");
+    registry
+        .register("work_seconds", "Work time.", summary.clone())
+        .expect("summary");
+    for ms in 1..=100 {
+        summary.observe(f64::from(ms) / 1000.0);
+    }
     let nan = registry.float_gauge("nan", "Holds NaN.").expect("gauge");
     nan.set(f64::NAN);
 
@@ -62,6 +72,27 @@ async fn prometheus_scrapes_the_exporter() {
     assert!(
         (0.05..=0.1).contains(&p99),
         "p99 {p99} is outside the 70 ms bucket"
+    );
+    // Summary quantiles arrive as series, ordered, near the exact values (1..100 ms).
+    let mut previous = 0.0;
+    for (q, exact) in [("0.5", 0.050), ("0.9", 0.090), ("0.99", 0.099)] {
+        let v = prom
+            .wait_for(
+                &format!("e2e_work_seconds{{quantile=\"{q}\"}}"),
+                within,
+                |v| v.is_finite(),
+            )
+            .await;
+        assert!(
+            (v - exact).abs() <= exact * 0.011 + 0.001,
+            "p{q} = {v}, exact {exact}"
+        );
+        assert!(v >= previous, "quantiles out of order");
+        previous = v;
+    }
+    assert_eq!(
+        prom.query_value("e2e_work_seconds_count").await,
+        Some(100.0)
     );
     let labeled = prom
         .query("e2e_in_flight{service=\"it \\\"works\\\"\", environment=\"ci\"}")

@@ -149,6 +149,43 @@ impl Histogram {
     }
 }
 
+impl Histogram {
+    /// Estimates quantile `q` (in [0, 1]) of everything observed so far the way PromQL's
+    /// `histogram_quantile` does: linear interpolation inside the bucket holding the rank
+    /// (the first bucket starts at 0 when its bound is positive). A rank in the `+Inf`
+    /// bucket gives the highest finite bound. `None` with no observations or `q` out of range.
+    pub fn estimate_quantile(&self, q: f64) -> Option<f64> {
+        if !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        let cumulative = self.cumulative_counts();
+        let total = cumulative.last().map(|(_, c)| *c).unwrap_or(0);
+        if total == 0 {
+            return None;
+        }
+        let rank = q * total as f64;
+        let i = cumulative
+            .iter()
+            .position(|(_, c)| *c as f64 >= rank)
+            .unwrap_or(cumulative.len() - 1);
+        let bounds = &self.core.bounds;
+        if i >= bounds.len() {
+            return bounds.last().copied();
+        }
+        let upper = bounds[i];
+        let (lower, below) = if i == 0 {
+            (if upper > 0.0 { 0.0 } else { upper }, 0)
+        } else {
+            (bounds[i - 1], cumulative[i - 1].1)
+        };
+        let inside = cumulative[i].1 - below;
+        if inside == 0 {
+            return Some(upper);
+        }
+        Some(lower + (upper - lower) * (rank - below as f64) / inside as f64)
+    }
+}
+
 impl Default for Histogram {
     fn default() -> Self {
         Self::new()
@@ -309,6 +346,26 @@ mod tests {
         assert_eq!(
             exponential_buckets(1.0, 10.0, 3).ok(),
             Some(vec![1.0, 10.0, 100.0])
+        );
+    }
+
+    #[test]
+    fn quantile_estimates_interpolate_like_promql() {
+        let h = Histogram::with_buckets(&[1.0, 2.0, 4.0]).unwrap_or_default();
+        assert_eq!(h.estimate_quantile(0.5), None);
+        for v in [0.5, 1.5, 1.5, 3.0] {
+            h.observe(v);
+        }
+        // rank 2 of 4 falls in (1, 2], which holds ranks 1..3: halfway.
+        assert_eq!(h.estimate_quantile(0.5), Some(1.5));
+        assert_eq!(h.estimate_quantile(0.25), Some(1.0));
+        assert_eq!(h.estimate_quantile(1.0), Some(4.0));
+        assert_eq!(h.estimate_quantile(1.5), None);
+        h.observe(100.0);
+        assert_eq!(
+            h.estimate_quantile(1.0),
+            Some(4.0),
+            "+Inf gives the highest bound"
         );
     }
 

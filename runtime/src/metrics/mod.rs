@@ -8,6 +8,7 @@ mod counter;
 mod gauge;
 mod histogram;
 mod number;
+mod summary;
 
 pub use counter::Counter;
 pub use gauge::{Gauge, InFlightGuard};
@@ -15,6 +16,10 @@ pub use histogram::{
     DEFAULT_BUCKETS, Histogram, HistogramTimer, exponential_buckets, linear_buckets,
 };
 pub use number::{CounterNumber, GaugeNumber, Number};
+pub use summary::{
+    Clock, DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE, DEFAULT_QUANTILES, RELATIVE_ACCURACY, Summary,
+    SummaryBuilder, SystemClock,
+};
 
 use crate::encode::{MetricType, SampleEncoder};
 
