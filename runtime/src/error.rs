@@ -58,6 +58,14 @@ pub enum Error {
         /// What is wrong with them.
         reason: String,
     },
+    /// An integration (process collector, push gateway, …) failed.
+    #[error("{what}: {reason}")]
+    Integration {
+        /// Which integration.
+        what: &'static str,
+        /// What happened.
+        reason: String,
+    },
     /// The exporter could not listen on its address.
     #[error("failed to bind the metrics exporter to {addr}: {source}")]
     Bind {

@@ -32,7 +32,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -57,8 +57,6 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a graceful shutdown waits for requests in progress.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-static PROCESS_START: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type ShutdownFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -104,7 +102,7 @@ impl std::fmt::Debug for Exporter {
 impl Exporter {
     /// An exporter serving `registry`.
     pub fn new(registry: Registry) -> Self {
-        LazyLock::force(&PROCESS_START);
+        crate::service::mark_start();
         Self {
             registry,
             addr: DEFAULT_ADDR.to_owned(),
@@ -482,7 +480,7 @@ enum Route {
 fn health() -> Response<Full<Bytes>> {
     let body = serde_json::json!({
         "status": "healthy",
-        "uptime_seconds": PROCESS_START.elapsed().as_secs_f64(),
+        "uptime_seconds": crate::service::uptime_seconds(),
     });
     json(StatusCode::OK, &body)
 }

@@ -40,11 +40,20 @@ mod error;
 pub mod exporter;
 mod family;
 pub mod group;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod instrument;
 pub mod labels;
 pub mod metrics;
 mod name;
+#[cfg(all(feature = "process", target_os = "linux"))]
+pub mod process;
 mod registry;
+pub mod service;
+#[cfg(feature = "system")]
+pub mod system;
+#[cfg(feature = "tokio-runtime")]
+pub mod tokio_runtime;
 
 pub use collector::{Collector, CollectorEncoder, FamilyDesc};
 pub use encode::MetricType;

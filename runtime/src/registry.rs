@@ -392,6 +392,16 @@ impl Registry {
         self.write_state().foreign.push(registry);
     }
 
+    /// The names of the families of included `prometheus::Registry`s (gathered now).
+    pub fn foreign_family_names(&self) -> Vec<String> {
+        self.read_state()
+            .foreign
+            .iter()
+            .flat_map(|r| r.gather())
+            .map(|f| f.name().to_owned())
+            .collect()
+    }
+
     /// The full names of the registered families, in registration order.
     pub fn family_names(&self) -> Vec<String> {
         self.read_state()

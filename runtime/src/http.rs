@@ -1,0 +1,1 @@
+//! HTTP server middleware (feature `http`); axum helpers (feature `axum`).
