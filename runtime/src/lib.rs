@@ -48,6 +48,8 @@ pub mod metrics;
 mod name;
 #[cfg(all(feature = "process", target_os = "linux"))]
 pub mod process;
+#[cfg(feature = "push")]
+pub mod push;
 mod registry;
 pub mod service;
 #[cfg(feature = "system")]
