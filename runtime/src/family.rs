@@ -194,6 +194,10 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                 // must not panic either.
                 None => MetricRef::Owned((self.inner.factory)()),
             },
+            // Switched off: no lookup, updates go nowhere.
+            Storage::Open(open) if crate::metrics::NOOP => {
+                MetricRef::Borrowed(&open.overflow.metric)
+            }
             Storage::Open(open) => MetricRef::Owned(self.get_open(open, labels)),
         }
     }
@@ -203,6 +207,9 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
     /// code (the public update methods below), never the caller's, so it cannot re-enter.
     #[inline]
     fn update(&self, labels: &L, update: impl FnOnce(&M)) {
+        if crate::metrics::NOOP {
+            return;
+        }
         match &self.inner.storage {
             Storage::Closed(children) => match children.get(labels.index()) {
                 Some(child) => update(&child.metric),
@@ -505,6 +512,9 @@ impl<E: LabelValue> StateSet<E> {
     /// Makes `state` the current state.
     #[inline]
     pub fn set(&self, state: E) {
+        if crate::metrics::NOOP {
+            return;
+        }
         self.inner.current.store(state.index(), Ordering::Relaxed);
     }
 

@@ -224,6 +224,9 @@ impl Site {
     /// Starts a call recorded in the default registry.
     #[inline]
     pub fn start(&'static self) -> CallGuard {
+        if crate::metrics::NOOP {
+            return CallGuard::off();
+        }
         match self.metrics.get() {
             Some(metrics) => CallGuard::new(metrics),
             None => self.start_in(default_registry()),
@@ -233,6 +236,9 @@ impl Site {
     /// Starts a call recorded in `registry` (the registry of the first call is kept).
     #[inline]
     pub fn start_in(&'static self, registry: &Registry) -> CallGuard {
+        if crate::metrics::NOOP {
+            return CallGuard::off();
+        }
         let metrics = self
             .metrics
             .get_or_init(|| SiteMetrics::resolve(&self.config, registry));
@@ -439,7 +445,7 @@ impl<T: ?Sized> ClassifyOther for Classify<'_, T> {
 #[must_use = "dropping the guard at once records a cancelled call"]
 #[derive(Debug)]
 pub struct CallGuard {
-    metrics: &'static SiteMetrics,
+    metrics: Option<&'static SiteMetrics>,
     start: Option<Instant>,
     done: bool,
 }
@@ -451,9 +457,19 @@ impl CallGuard {
             gauge.inc();
         }
         Self {
-            metrics,
+            metrics: Some(metrics),
             start: metrics.duration.as_ref().map(|_| Instant::now()),
             done: false,
+        }
+    }
+
+    /// A guard that records nothing (feature `noop`).
+    #[inline]
+    fn off() -> Self {
+        Self {
+            metrics: None,
+            start: None,
+            done: true,
         }
     }
 
@@ -461,7 +477,9 @@ impl CallGuard {
     #[inline]
     pub fn finish(mut self, outcome: Outcome) {
         self.done = true;
-        let metrics = self.metrics;
+        let Some(metrics) = self.metrics else {
+            return;
+        };
         self.end();
         if !metrics.count_calls {
             return;
@@ -475,10 +493,13 @@ impl CallGuard {
 
     #[inline]
     fn end(&mut self) {
-        if let (Some(start), Some(histogram)) = (self.start, &self.metrics.duration) {
+        let Some(metrics) = self.metrics else {
+            return;
+        };
+        if let (Some(start), Some(histogram)) = (self.start, &metrics.duration) {
             histogram.observe(start.elapsed().as_secs_f64());
         }
-        if let Some(gauge) = &self.metrics.in_flight {
+        if let Some(gauge) = &metrics.in_flight {
             gauge.dec();
         }
     }
@@ -489,14 +510,17 @@ impl Drop for CallGuard {
         if self.done {
             return;
         }
+        let Some(metrics) = self.metrics else {
+            return;
+        };
         self.end();
-        if self.metrics.count_calls {
+        if metrics.count_calls {
             let result = if std::thread::panicking() {
                 CallResult::Panic
             } else {
                 CallResult::Cancelled
             };
-            self.metrics.calls()[result as usize].inc();
+            metrics.calls()[result as usize].inc();
         }
     }
 }
@@ -531,7 +555,9 @@ where
             return;
         };
         self.guard.end();
-        let metrics = self.guard.metrics;
+        let Some(metrics) = self.guard.metrics else {
+            return;
+        };
         if metrics.count_calls {
             self.family
                 .family(&metrics.shared)

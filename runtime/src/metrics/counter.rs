@@ -34,6 +34,9 @@ impl<N: CounterNumber> Counter<N> {
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
+        if super::NOOP {
+            return;
+        }
         N::atomic_add(&self.cell, N::ONE);
     }
 
@@ -41,7 +44,7 @@ impl<N: CounterNumber> Counter<N> {
     /// a counter never goes down.
     #[inline]
     pub fn inc_by(&self, v: N) {
-        if v.is_valid_increment() {
+        if !super::NOOP && v.is_valid_increment() {
             N::atomic_add(&self.cell, v);
         }
     }

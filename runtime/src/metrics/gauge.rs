@@ -37,30 +37,45 @@ impl<N: GaugeNumber> Gauge<N> {
     /// Sets the value.
     #[inline]
     pub fn set(&self, v: N) {
+        if super::NOOP {
+            return;
+        }
         self.cell.store(v.into_bits(), Ordering::Relaxed);
     }
 
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
+        if super::NOOP {
+            return;
+        }
         N::atomic_add(&self.cell, N::ONE);
     }
 
     /// Subtracts one.
     #[inline]
     pub fn dec(&self) {
+        if super::NOOP {
+            return;
+        }
         N::atomic_add(&self.cell, N::ONE.negate());
     }
 
     /// Adds `v` (which may be negative).
     #[inline]
     pub fn add(&self, v: N) {
+        if super::NOOP {
+            return;
+        }
         N::atomic_add(&self.cell, v);
     }
 
     /// Subtracts `v`.
     #[inline]
     pub fn sub(&self, v: N) {
+        if super::NOOP {
+            return;
+        }
         N::atomic_add(&self.cell, v.negate());
     }
 

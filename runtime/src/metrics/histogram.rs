@@ -78,6 +78,9 @@ impl Histogram {
     /// as the Go client does.
     #[inline]
     pub fn observe(&self, v: f64) {
+        if super::NOOP {
+            return;
+        }
         let core = &*self.core;
         let i = if v.is_nan() {
             core.bounds.len()

@@ -23,6 +23,9 @@ pub use summary::{
 
 use crate::encode::{MetricType, SampleEncoder};
 
+/// Whether metric updates are compiled out (feature `noop`).
+pub(crate) const NOOP: bool = cfg!(feature = "noop");
+
 /// A counter of floating-point values (for example seconds spent).
 pub type FloatCounter = Counter<f64>;
 /// A gauge of floating-point values (for example a ratio or a temperature).
@@ -49,5 +52,53 @@ pub trait EncodeMetric: Send + Sync + 'static {
     /// series. The registry exposes it as `promforge_cardinality_overflow_total{metric}`.
     fn cardinality_overflow(&self) -> Option<u64> {
         None
+    }
+}
+
+/// Run with `cargo test -p promforge --features noop --lib noop`.
+#[cfg(all(test, feature = "noop"))]
+mod noop {
+    use super::*;
+
+    #[test]
+    fn updates_do_nothing_when_switched_off() {
+        let c = Counter::<u64>::new();
+        c.inc();
+        c.inc_by(5);
+        assert_eq!(c.get(), 0);
+        let g = Gauge::<i64>::new();
+        g.set(3);
+        g.inc();
+        assert_eq!(g.get(), 0);
+        let h = Histogram::new();
+        h.observe(1.0);
+        assert_eq!(h.count(), 0);
+        let s = Summary::new();
+        s.observe(1.0);
+        assert_eq!(s.count(), 0);
+        // Registries and rendering still work (zeros).
+        let r = crate::Registry::new();
+        r.register("c", "C.", c).map(drop).unwrap_or_default();
+        assert!(r.render().contains("c_total 0\n"));
+    }
+
+    static SITE: crate::instrument::Site =
+        crate::instrument::Site::new(crate::instrument::SiteConfig {
+            function: "f",
+            module: "m",
+            prefix: "noop_test",
+            name: None,
+            buckets: crate::instrument::BUCKETS_LATENCY,
+            calls: true,
+            duration: true,
+            in_flight: true,
+        });
+
+    #[test]
+    fn instrumented_calls_record_nothing() {
+        let r = crate::Registry::new();
+        SITE.start_in(&r).finish(crate::instrument::Outcome::Ok);
+        drop(SITE.start_in(&r));
+        assert_eq!(r.render(), "", "nothing was even registered");
     }
 }
