@@ -28,25 +28,24 @@
 use std::convert::Infallible;
 use std::fmt::Display;
 use std::future::Future;
-use std::io::Write as _;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::Error;
-use crate::registry::{Registry, TEXT_CONTENT_TYPE, default_registry};
+use crate::endpoints::{self, ReadinessCheck};
+use crate::registry::{Registry, default_registry};
 
 /// The address the exporter binds to unless told otherwise: loopback, port 9184.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9184";
@@ -58,14 +57,7 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a graceful shutdown waits for requests in progress.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type ShutdownFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-struct ReadinessCheck {
-    name: String,
-    timeout: Duration,
-    run: Box<dyn Fn() -> CheckFuture + Send + Sync>,
-}
 
 /// Starts configuring an exporter for the [default registry](crate::default_registry),
 /// on [`DEFAULT_ADDR`].
@@ -130,12 +122,7 @@ impl Exporter {
 
     /// The path metrics are served on (default `/metrics`).
     pub fn metrics_path(mut self, path: impl Into<String>) -> Self {
-        let path = path.into();
-        self.metrics_path = if path.starts_with('/') {
-            path
-        } else {
-            format!("/{path}")
-        };
+        self.metrics_path = endpoints::normalize_path(path.into());
         self
     }
 
@@ -152,11 +139,7 @@ impl Exporter {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Display,
     {
-        self.checks.push(ReadinessCheck {
-            name: name.into(),
-            timeout,
-            run: Box::new(move || Box::pin(check().map(|r| r.map_err(|e| e.to_string())))),
-        });
+        self.checks.push(ReadinessCheck::new(name, timeout, check));
         self
     }
 
@@ -384,6 +367,10 @@ impl Server {
     }
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        self.answer(req).await.map(Full::new)
+    }
+
+    async fn answer(&self, req: Request<Incoming>) -> Response<Bytes> {
         let path = req.uri().path();
         let route = if path == self.metrics_path {
             Route::Metrics
@@ -392,81 +379,25 @@ impl Server {
         } else if path == "/ready" {
             Route::Ready
         } else {
-            return text(StatusCode::NOT_FOUND, "not found\n");
+            return endpoints::text(StatusCode::NOT_FOUND, "not found\n");
         };
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            let mut resp = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+            let mut resp = endpoints::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
             resp.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return resp;
         }
         let answer = async {
             match route {
-                Route::Metrics => self.metrics(req.headers()),
-                Route::Health => health(),
-                Route::Ready => self.ready().await,
+                Route::Metrics => endpoints::metrics(&self.registry, req.headers()),
+                Route::Health => endpoints::health(),
+                Route::Ready => endpoints::ready(&self.checks).await,
             }
         };
         match tokio::time::timeout(self.request_timeout, answer).await {
             Ok(resp) => resp,
-            Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"),
+            Err(_) => endpoints::text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"),
         }
-    }
-
-    fn metrics(&self, headers: &HeaderMap) -> Response<Full<Bytes>> {
-        let mut body = Vec::new();
-        self.registry.render_into(&mut body);
-        let mut resp = Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, TEXT_CONTENT_TYPE)
-            .header(header::VARY, "Accept-Encoding");
-        if accepts_gzip(headers)
-            && let Some(compressed) = gzip(&body)
-        {
-            body = compressed;
-            resp = resp.header(header::CONTENT_ENCODING, "gzip");
-        }
-        resp.body(Full::new(Bytes::from(body)))
-            .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
-    }
-
-    async fn ready(&self) -> Response<Full<Bytes>> {
-        let runs = self.checks.iter().map(|check| async move {
-            let start = Instant::now();
-            let outcome = tokio::time::timeout(
-                check.timeout,
-                AssertUnwindSafe((check.run)()).catch_unwind(),
-            )
-            .await;
-            let latency = start.elapsed().as_secs_f64();
-            let (status, error) = match outcome {
-                Ok(Ok(Ok(()))) => ("ok", None),
-                Ok(Ok(Err(e))) => ("failed", Some(e)),
-                Ok(Err(_panic)) => ("failed", Some("the check panicked".to_owned())),
-                Err(_) => (
-                    "timeout",
-                    Some(format!("no answer within {:?}", check.timeout)),
-                ),
-            };
-            serde_json::json!({
-                "name": check.name,
-                "status": status,
-                "error": error,
-                "latency_seconds": latency,
-            })
-        });
-        let results = futures_util::future::join_all(runs).await;
-        let ready = results.iter().all(|r| r["status"] == "ok");
-        let body = serde_json::json!({
-            "status": if ready { "ready" } else { "not_ready" },
-            "checks": results,
-        });
-        let status = if ready {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        };
-        json(status, &body)
     }
 }
 
@@ -475,86 +406,4 @@ enum Route {
     Metrics,
     Health,
     Ready,
-}
-
-fn health() -> Response<Full<Bytes>> {
-    let body = serde_json::json!({
-        "status": "healthy",
-        "uptime_seconds": crate::service::uptime_seconds(),
-    });
-    json(StatusCode::OK, &body)
-}
-
-fn json(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body.to_string())));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    resp
-}
-
-/// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or("").trim();
-            if !(coding.eq_ignore_ascii_case("gzip") || coding == "*") {
-                return false;
-            }
-            parts.all(|p| {
-                let p = p.trim();
-                match p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
-                    Some(q) => q.trim().parse::<f32>().map(|q| q > 0.0).unwrap_or(false),
-                    None => true,
-                }
-            })
-        })
-}
-
-fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 4 + 64),
-        flate2::Compression::fast(),
-    );
-    encoder.write_all(body).ok()?;
-    encoder.finish().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn accept(v: &'static str) -> bool {
-        let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
-        accepts_gzip(&h)
-    }
-
-    #[test]
-    fn gzip_negotiation() {
-        assert!(accept("gzip"));
-        assert!(accept("deflate, GZIP;q=0.5"));
-        assert!(accept("*"));
-        assert!(!accept("gzip;q=0"));
-        assert!(!accept("identity"));
-        assert!(!accept("br, deflate"));
-        assert!(!accepts_gzip(&HeaderMap::new()));
-    }
 }

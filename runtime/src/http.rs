@@ -1,7 +1,8 @@
 //! HTTP server middleware (feature `http`): a tower [`Layer`] that counts and times every
 //! request, for axum, hyper and tonic servers; axum helpers (feature `axum`).
 //!
-//! ```no_run
+#![cfg_attr(feature = "axum", doc = "```no_run")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{Router, routing::get};
 //! use promforge::http::MetricsLayer;
 //!
@@ -39,7 +40,9 @@
 //!   [`MetricsLayer::cardinality_limit`]); past it, requests are counted in the overflow series.
 //! - `status`: the response's status code as text (`"200"`, `"404"`), `"error"` when the
 //!   inner service returned an error instead of a response, `"cancelled"` when the response
-//!   future was dropped before it completed (the client went away, a timeout fired).
+//!   future was dropped before it completed (the client went away, a timeout fired, the
+//!   handler panicked). gRPC (tonic) puts its status in trailers, which the layer does not
+//!   read: gRPC calls are counted by their HTTP status.
 //! - `class` (failures only): `client_error` for a 4xx status, `server_error` for a 5xx
 //!   status or an error from the inner service. Cancelled requests are not failures.
 //!   The name `http_requests_failed_total` and its `status` label are those of the
@@ -56,9 +59,9 @@
 //! # axum: layer, not around the router
 //!
 //! axum sets `MatchedPath` while routing, before it calls a route's service; so the layer
-//! sees the template when it is added with [`Router::layer`](::axum::Router::layer) (wraps
+//! sees the template when it is added with `Router::layer` (wraps
 //! every route and the fallback: unrouted requests are counted as `"unmatched"`) or
-//! [`Router::route_layer`](::axum::Router::route_layer) (routes only: unrouted requests are
+//! `Router::route_layer` (routes only: unrouted requests are
 //! not counted at all). Both apply to the routes added *before* them. Wrapping the whole
 //! router from outside (`MetricsLayer::layer(router)`, a `ServiceBuilder` around it) runs
 //! before routing: every request would then be `"unmatched"`.
@@ -619,7 +622,7 @@ impl Drop for RequestGuard {
 }
 
 /// axum helpers (feature `axum`): `/metrics`, `/health` and `/ready` as routes of your own
-/// router, answering as the standalone [exporter](crate::exporter) does.
+/// router, answering as the standalone [exporter](mod@crate::exporter) does.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -646,29 +649,17 @@ impl Drop for RequestGuard {
 pub mod axum {
     use std::fmt::Display;
     use std::future::Future;
-    use std::io::Write as _;
-    use std::panic::AssertUnwindSafe;
-    use std::pin::Pin;
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use ::axum::Router;
     use ::axum::body::Body;
     use ::axum::response::Response;
     use ::axum::routing::get;
-    use ::http::StatusCode;
-    use ::http::header::{self, HeaderMap, HeaderValue};
-    use futures_util::FutureExt as _;
+    use ::http::header::HeaderMap;
 
-    use crate::registry::{Registry, TEXT_CONTENT_TYPE};
-
-    type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
-
-    struct ReadinessCheck {
-        name: String,
-        timeout: Duration,
-        run: Box<dyn Fn() -> CheckFuture + Send + Sync>,
-    }
+    use crate::endpoints::{self, ReadinessCheck};
+    use crate::registry::Registry;
 
     /// Routes serving a registry: `GET`/`HEAD` on the metrics path (default `/metrics`),
     /// `/health` and `/ready`, with the exporter's answers (text format 0.0.4 gzipped when
@@ -715,12 +706,7 @@ pub mod axum {
 
         /// The path metrics are served on (default `/metrics`).
         pub fn metrics_path(mut self, path: impl Into<String>) -> Self {
-            let path = path.into();
-            self.metrics_path = if path.starts_with('/') {
-                path
-            } else {
-                format!("/{path}")
-            };
+            self.metrics_path = endpoints::normalize_path(path.into());
             self
         }
 
@@ -737,11 +723,7 @@ pub mod axum {
             Fut: Future<Output = Result<(), E>> + Send + 'static,
             E: Display,
         {
-            self.checks.push(ReadinessCheck {
-                name: name.into(),
-                timeout,
-                run: Box::new(move || Box::pin(check().map(|r| r.map_err(|e| e.to_string())))),
-            });
+            self.checks.push(ReadinessCheck::new(name, timeout, check));
             self
         }
 
@@ -756,120 +738,20 @@ pub mod axum {
             Router::new()
                 .route(
                     &metrics_path,
-                    get(move |headers: HeaderMap| async move { for_metrics.metrics(&headers) }),
+                    get(move |headers: HeaderMap| async move {
+                        to_axum(endpoints::metrics(&for_metrics.registry, &headers))
+                    }),
                 )
-                .route("/health", get(|| async { health() }))
-                .route("/ready", get(move || async move { state.ready().await }))
-        }
-
-        fn metrics(&self, headers: &HeaderMap) -> Response {
-            let mut body = Vec::new();
-            self.registry.render_into(&mut body);
-            let mut resp = Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, TEXT_CONTENT_TYPE)
-                .header(header::VARY, "Accept-Encoding");
-            if accepts_gzip(headers)
-                && let Some(compressed) = gzip(&body)
-            {
-                body = compressed;
-                resp = resp.header(header::CONTENT_ENCODING, "gzip");
-            }
-            resp.body(Body::from(body)).unwrap_or_else(|_| {
-                let mut resp = Response::new(Body::from("error\n"));
-                *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                resp
-            })
-        }
-
-        async fn ready(&self) -> Response {
-            let runs = self.checks.iter().map(|check| async move {
-                let start = Instant::now();
-                let outcome = tokio::time::timeout(
-                    check.timeout,
-                    AssertUnwindSafe((check.run)()).catch_unwind(),
+                .route("/health", get(|| async { to_axum(endpoints::health()) }))
+                .route(
+                    "/ready",
+                    get(move || async move { to_axum(endpoints::ready(&state.checks).await) }),
                 )
-                .await;
-                let latency = start.elapsed().as_secs_f64();
-                let (status, error) = match outcome {
-                    Ok(Ok(Ok(()))) => ("ok", None),
-                    Ok(Ok(Err(e))) => ("failed", Some(e)),
-                    Ok(Err(_panic)) => ("failed", Some("the check panicked".to_owned())),
-                    Err(_) => (
-                        "timeout",
-                        Some(format!("no answer within {:?}", check.timeout)),
-                    ),
-                };
-                serde_json::json!({
-                    "name": check.name,
-                    "status": status,
-                    "error": error,
-                    "latency_seconds": latency,
-                })
-            });
-            let results = futures_util::future::join_all(runs).await;
-            let ready = results.iter().all(|r| r["status"] == "ok");
-            let body = serde_json::json!({
-                "status": if ready { "ready" } else { "not_ready" },
-                "checks": results,
-            });
-            let status = if ready {
-                StatusCode::OK
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            json(status, &body)
         }
     }
 
-    fn health() -> Response {
-        let body = serde_json::json!({
-            "status": "healthy",
-            "uptime_seconds": crate::service::uptime_seconds(),
-        });
-        json(StatusCode::OK, &body)
-    }
-
-    fn json(status: StatusCode, body: &serde_json::Value) -> Response {
-        let mut resp = Response::new(Body::from(body.to_string()));
-        *resp.status_mut() = status;
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        resp
-    }
-
-    /// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality.
-    fn accepts_gzip(headers: &HeaderMap) -> bool {
-        headers
-            .get_all(header::ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|item| {
-                let mut parts = item.split(';');
-                let coding = parts.next().unwrap_or("").trim();
-                if !(coding.eq_ignore_ascii_case("gzip") || coding == "*") {
-                    return false;
-                }
-                parts.all(|p| {
-                    let p = p.trim();
-                    match p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
-                        Some(q) => q.trim().parse::<f32>().map(|q| q > 0.0).unwrap_or(false),
-                        None => true,
-                    }
-                })
-            })
-    }
-
-    fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-        let mut encoder = flate2::write::GzEncoder::new(
-            Vec::with_capacity(body.len() / 4 + 64),
-            flate2::Compression::fast(),
-        );
-        encoder.write_all(body).ok()?;
-        encoder.finish().ok()
+    fn to_axum(resp: ::http::Response<bytes::Bytes>) -> Response {
+        resp.map(Body::from)
     }
 }
 

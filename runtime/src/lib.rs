@@ -35,6 +35,8 @@ extern crate self as promforge;
 
 mod collector;
 pub mod encode;
+#[cfg(feature = "exporter")]
+mod endpoints;
 mod error;
 #[cfg(feature = "exporter")]
 pub mod exporter;
@@ -66,6 +68,8 @@ pub use family::{DEFAULT_CARDINALITY_LIMIT, Family, MetricRef, OVERFLOW_LABEL_VA
 pub use group::{
     FromFn, GroupMetric, MetricsGroup, SnapshotGroup, SnapshotSource, register_snapshot,
 };
+#[cfg(feature = "http")]
+pub use http::MetricsLayer;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
     Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram, Summary,

@@ -1,0 +1,194 @@
+//! What `/metrics`, `/health` and `/ready` answer, shared by the standalone exporter and
+//! the axum routes: responses with a `Bytes` body that each server wraps in its own body type.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::io::Write as _;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Response, StatusCode};
+
+use crate::registry::{Registry, TEXT_CONTENT_TYPE};
+
+type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// One readiness check: a name, a time limit, and the check itself.
+pub(crate) struct ReadinessCheck {
+    pub(crate) name: String,
+    timeout: Duration,
+    run: Box<dyn Fn() -> CheckFuture + Send + Sync>,
+}
+
+impl ReadinessCheck {
+    pub(crate) fn new<F, Fut, E>(name: impl Into<String>, timeout: Duration, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Display,
+    {
+        Self {
+            name: name.into(),
+            timeout,
+            run: Box::new(move || Box::pin(check().map(|r| r.map_err(|e| e.to_string())))),
+        }
+    }
+}
+
+/// `path` with a leading `/`.
+pub(crate) fn normalize_path(path: String) -> String {
+    if path.starts_with('/') {
+        path
+    } else {
+        format!("/{path}")
+    }
+}
+
+/// The registry rendered in the text format, gzipped when the request accepts it.
+pub(crate) fn metrics(registry: &Registry, headers: &HeaderMap) -> Response<Bytes> {
+    let mut body = Vec::new();
+    registry.render_into(&mut body);
+    let mut resp = Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, TEXT_CONTENT_TYPE)
+        .header(header::VARY, "Accept-Encoding");
+    if accepts_gzip(headers)
+        && let Some(compressed) = gzip(&body)
+    {
+        body = compressed;
+        resp = resp.header(header::CONTENT_ENCODING, "gzip");
+    }
+    resp.body(Bytes::from(body))
+        .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
+
+/// `{"status":"healthy","uptime_seconds":…}`.
+pub(crate) fn health() -> Response<Bytes> {
+    let body = serde_json::json!({
+        "status": "healthy",
+        "uptime_seconds": crate::service::uptime_seconds(),
+    });
+    json(StatusCode::OK, &body)
+}
+
+/// Runs every check concurrently (each within its time limit; a panic is a failure) and
+/// answers 200 when all passed, 503 otherwise, with each check's name, status, error and
+/// latency.
+pub(crate) async fn ready(checks: &[ReadinessCheck]) -> Response<Bytes> {
+    let runs = checks.iter().map(|check| async move {
+        let start = Instant::now();
+        let outcome = tokio::time::timeout(
+            check.timeout,
+            AssertUnwindSafe((check.run)()).catch_unwind(),
+        )
+        .await;
+        let latency = start.elapsed().as_secs_f64();
+        let (status, error) = match outcome {
+            Ok(Ok(Ok(()))) => ("ok", None),
+            Ok(Ok(Err(e))) => ("failed", Some(e)),
+            Ok(Err(_panic)) => ("failed", Some("the check panicked".to_owned())),
+            Err(_) => (
+                "timeout",
+                Some(format!("no answer within {:?}", check.timeout)),
+            ),
+        };
+        serde_json::json!({
+            "name": check.name,
+            "status": status,
+            "error": error,
+            "latency_seconds": latency,
+        })
+    });
+    let results = futures_util::future::join_all(runs).await;
+    let ready = results.iter().all(|r| r["status"] == "ok");
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": results,
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json(status, &body)
+}
+
+/// A JSON answer.
+pub(crate) fn json(status: StatusCode, body: &serde_json::Value) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// A plain-text answer.
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from_static(body.as_bytes()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+/// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            if !(coding.eq_ignore_ascii_case("gzip") || coding == "*") {
+                return false;
+            }
+            parts.all(|p| {
+                let p = p.trim();
+                match p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
+                    Some(q) => q.trim().parse::<f32>().map(|q| q > 0.0).unwrap_or(false),
+                    None => true,
+                }
+            })
+        })
+}
+
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::fast(),
+    );
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &'static str) -> bool {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+        accepts_gzip(&h)
+    }
+
+    #[test]
+    fn gzip_negotiation() {
+        assert!(accept("gzip"));
+        assert!(accept("deflate, GZIP;q=0.5"));
+        assert!(accept("*"));
+        assert!(!accept("gzip;q=0"));
+        assert!(!accept("identity"));
+        assert!(!accept("br, deflate"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,567 @@
+//! The HTTP middleware in an axum app served over real TCP on loopback: counts by route
+//! template, statuses, failures, durations, in-flight, 404 collapsing, excluded paths, and
+//! the axum `/metrics`, `/health`, `/ready` routes. Each test has its own registry.
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use promforge::http::axum::{MetricsRoutes, routes};
+use promforge::http::{MetricsLayer, UNMATCHED_ENDPOINT};
+use promforge::{Error, Registry, TEXT_CONTENT_TYPE};
+use promforge_tests::exposition::Exposition;
+use promforge_tests::{check_exposition, get as http_get, gunzip, request};
+use tower::ServiceExt as _;
+
+const REQUESTS: &str = "http_requests_total";
+const FAILED: &str = "http_requests_failed_total";
+const DURATION: &str = "http_request_duration_seconds";
+const IN_FLIGHT: &str = "http_requests_in_flight";
+
+/// The application's own routes.
+fn api() -> Router {
+    Router::new()
+        .route(
+            "/users/{id}",
+            get(|Path(id): Path<u32>| async move { format!("user {id}") }),
+        )
+        .route(
+            "/users",
+            post(|| async { (StatusCode::CREATED, "created") }),
+        )
+        .route(
+            "/fail",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                "slow"
+            }),
+        )
+        .route(
+            "/hang",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }),
+        )
+}
+
+/// The app with the metrics routes merged in and the layer over all of it.
+fn app(registry: &Registry, metrics: Router) -> Router {
+    let layer = MetricsLayer::new(registry)
+        .expect("layer")
+        .exclude_path("/metrics");
+    api().merge(metrics).layer(layer)
+}
+
+async fn serve(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    addr
+}
+
+async fn start(registry: &Registry) -> SocketAddr {
+    serve(app(registry, routes(registry.clone()))).await
+}
+
+async fn send(addr: SocketAddr, method: &str, path: &str) -> u16 {
+    request(addr, method, path, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .status
+}
+
+fn requests(e: &Exposition, method: &str, endpoint: &str, status: &str) -> Option<f64> {
+    e.value(
+        REQUESTS,
+        &[
+            ("method", method),
+            ("endpoint", endpoint),
+            ("status", status),
+        ],
+    )
+}
+
+fn bucket(e: &Exposition, endpoint: &str, le: &str) -> Option<f64> {
+    e.value(
+        &format!("{DURATION}_bucket"),
+        &[("method", "GET"), ("endpoint", endpoint), ("le", le)],
+    )
+}
+
+/// Polls until `done` holds for the registry's exposition (the server records a request
+/// when its response future completes, which may be just after the client has the answer).
+async fn eventually(registry: &Registry, what: &str, done: impl Fn(&Exposition) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = registry.render();
+        let e = check_exposition(&text);
+        if done(&e) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}; exposition:\n{text}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn requests_are_counted_by_route_template_status_and_class() {
+    let registry = Registry::new();
+    let addr = start(&registry).await;
+
+    assert_eq!(send(addr, "GET", "/users/1").await, 200);
+    assert_eq!(send(addr, "GET", "/users/2").await, 200);
+    assert_eq!(send(addr, "GET", "/users/2?x=1").await, 200);
+    assert_eq!(send(addr, "POST", "/users").await, 201);
+    assert_eq!(send(addr, "GET", "/users").await, 405);
+    assert_eq!(send(addr, "GET", "/users/not-a-number").await, 400);
+    assert_eq!(send(addr, "GET", "/fail").await, 500);
+    assert_eq!(send(addr, "GET", "/fail").await, 500);
+    assert_eq!(send(addr, "DELETE", "/fail").await, 405);
+    assert_eq!(send(addr, "PURGE", "/users/3").await, 405);
+
+    eventually(&registry, "all requests recorded", |e| {
+        e.value(
+            &format!("{DURATION}_count"),
+            &[("method", "GET"), ("endpoint", "/fail")],
+        ) == Some(2.0)
+            && e.value(IN_FLIGHT, &[]) == Some(0.0)
+    })
+    .await;
+    let e = check_exposition(&registry.render());
+
+    // The template, never the raw path: /users/1, /users/2 and /users/2?x=1 are one series.
+    assert_eq!(requests(&e, "GET", "/users/{id}", "200"), Some(3.0));
+    assert!(
+        e.samples()
+            .filter_map(|s| s.label("endpoint"))
+            .all(|v| !v.contains("/users/1") && !v.contains("/users/2")),
+        "a raw path became a label value"
+    );
+    assert_eq!(requests(&e, "POST", "/users", "201"), Some(1.0));
+    assert_eq!(requests(&e, "GET", "/users", "405"), Some(1.0));
+    assert_eq!(requests(&e, "GET", "/users/{id}", "400"), Some(1.0));
+    assert_eq!(requests(&e, "GET", "/fail", "500"), Some(2.0));
+    assert_eq!(requests(&e, "DELETE", "/fail", "405"), Some(1.0));
+    assert_eq!(requests(&e, "OTHER", "/users/{id}", "405"), Some(1.0));
+    assert_eq!(e.family(REQUESTS).expect("requests").kind, "counter");
+
+    // Failures by class: 5xx are server errors, 4xx client errors; 2xx are not failures.
+    let failed = |endpoint: &str, status: &str, class: &str| {
+        e.value(
+            FAILED,
+            &[("endpoint", endpoint), ("status", status), ("class", class)],
+        )
+    };
+    assert_eq!(failed("/fail", "500", "server_error"), Some(2.0));
+    assert_eq!(failed("/fail", "405", "client_error"), Some(1.0));
+    assert_eq!(failed("/users", "405", "client_error"), Some(1.0));
+    assert_eq!(failed("/users/{id}", "400", "client_error"), Some(1.0));
+    let failures = &e.family(FAILED).expect("failures").samples;
+    assert!(failures.iter().all(|s| s.label("status") != Some("200")));
+    let server_errors: f64 = failures
+        .iter()
+        .filter(|s| s.label("class") == Some("server_error"))
+        .map(|s| s.value)
+        .sum();
+    assert_eq!(server_errors, 2.0);
+
+    // Durations per method and template, in the HTTP buckets.
+    assert_eq!(e.family(DURATION).expect("duration").kind, "histogram");
+    assert_eq!(bucket(&e, "/users/{id}", "+Inf"), Some(4.0));
+    assert!(bucket(&e, "/users/{id}", "0.01").is_some());
+    assert_eq!(bucket(&e, "/users/{id}", "10"), Some(4.0));
+    assert_eq!(e.value(IN_FLIGHT, &[]), Some(0.0));
+    assert_eq!(e.family(IN_FLIGHT).expect("in flight").kind, "gauge");
+}
+
+#[tokio::test]
+async fn slow_requests_land_in_the_higher_buckets() {
+    let registry = Registry::new();
+    let addr = start(&registry).await;
+    assert_eq!(send(addr, "GET", "/slow").await, 200);
+    eventually(&registry, "/slow recorded", |e| {
+        bucket(e, "/slow", "+Inf") == Some(1.0)
+    })
+    .await;
+    let e = check_exposition(&registry.render());
+    // 30 ms of sleep: above 25 ms, so not in le="0.025" nor any lower bucket.
+    assert_eq!(bucket(&e, "/slow", "0.01"), Some(0.0));
+    assert_eq!(bucket(&e, "/slow", "0.025"), Some(0.0));
+    assert_eq!(bucket(&e, "/slow", "10"), Some(1.0));
+    let sum = e
+        .value(&format!("{DURATION}_sum"), &[("endpoint", "/slow")])
+        .expect("sum");
+    assert!((0.03..10.0).contains(&sum), "sum {sum}");
+    assert_eq!(e.value(IN_FLIGHT, &[]), Some(0.0));
+}
+
+#[tokio::test]
+async fn random_404_paths_collapse_into_one_unmatched_series() {
+    let registry = Registry::new();
+    let addr = start(&registry).await;
+    let seed = std::process::id();
+    for i in 0..50u32 {
+        let path = format!("/random/{seed}-{i}/{}", i.wrapping_mul(2_654_435_761));
+        assert_eq!(send(addr, "GET", &path).await, 404);
+    }
+    eventually(&registry, "50 not-found requests recorded", |e| {
+        requests(e, "GET", UNMATCHED_ENDPOINT, "404") == Some(50.0)
+    })
+    .await;
+    let e = check_exposition(&registry.render());
+    let unmatched: Vec<_> = e
+        .family(REQUESTS)
+        .expect("requests")
+        .samples
+        .iter()
+        .filter(|s| s.label("endpoint") == Some(UNMATCHED_ENDPOINT))
+        .collect();
+    assert_eq!(unmatched.len(), 1, "one series: {unmatched:?}");
+    assert!(
+        e.samples()
+            .filter_map(|s| s.label("endpoint"))
+            .all(|v| !v.contains("/random")),
+        "a raw 404 path became a label value"
+    );
+    assert_eq!(
+        e.value(
+            FAILED,
+            &[("endpoint", UNMATCHED_ENDPOINT), ("class", "client_error")]
+        ),
+        Some(50.0)
+    );
+    assert_eq!(
+        e.family(FAILED).expect("failures").samples.len(),
+        1,
+        "one failure series"
+    );
+    // One histogram series: 10 finite buckets, +Inf, _sum and _count.
+    assert_eq!(e.family(DURATION).expect("duration").samples.len(), 13);
+}
+
+#[tokio::test]
+async fn metrics_routes_answer_like_the_exporter_and_metrics_is_not_counted() {
+    let registry = Registry::builder()
+        .prefix("api")
+        .const_label("service", "users")
+        .build()
+        .expect("registry");
+    let addr = start(&registry).await;
+
+    let resp = http_get(addr, "/metrics").await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-type"), TEXT_CONTENT_TYPE);
+    assert_eq!(resp.header("content-encoding"), "");
+    let served = check_exposition(&resp.text());
+    assert!(served.family("api_http_requests_total").is_some());
+    assert!(served.family("api_http_requests_in_flight").is_some());
+
+    let zipped = request(addr, "GET", "/metrics", &[("accept-encoding", "gzip")])
+        .await
+        .expect("gzip scrape");
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("content-encoding"), "gzip");
+    assert!(zipped.header("vary").contains("Accept-Encoding"));
+    check_exposition(&gunzip(&zipped.body));
+
+    let head = request(addr, "HEAD", "/metrics", &[]).await.expect("head");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(send(addr, "POST", "/metrics").await, 405);
+
+    let health = http_get(addr, "/health").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.header("content-type"), "application/json");
+    let json = health.json();
+    assert_eq!(json["status"], "healthy");
+    assert!(json["uptime_seconds"].as_f64().is_some_and(|s| s >= 0.0));
+
+    let ready = http_get(addr, "/ready").await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.json()["status"], "ready");
+
+    eventually(&registry, "/ready recorded", |e| {
+        e.value(
+            "api_http_requests_total",
+            &[("endpoint", "/ready"), ("service", "users")],
+        ) == Some(1.0)
+    })
+    .await;
+    let e = check_exposition(&registry.render());
+    // The excluded path is in no series, whatever the method; the others are counted.
+    assert!(
+        e.samples().all(|s| s.label("endpoint") != Some("/metrics")),
+        "/metrics was counted"
+    );
+    assert_eq!(
+        e.value(
+            "api_http_requests_total",
+            &[
+                ("method", "GET"),
+                ("endpoint", "/health"),
+                ("status", "200")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(e.value("api_http_requests_in_flight", &[]), Some(0.0));
+}
+
+#[tokio::test]
+async fn ready_reports_failing_checks_with_503() {
+    let registry = Registry::new();
+    let metrics = MetricsRoutes::new(registry.clone())
+        .metrics_path("scrape")
+        .readiness_check("database", Duration::from_secs(1), || async {
+            Ok::<(), String>(())
+        })
+        .readiness_check("cache", Duration::from_secs(1), || async {
+            Err::<(), _>("connection refused")
+        })
+        .readiness_check("queue", Duration::from_millis(50), || async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok::<(), String>(())
+        })
+        .into_router();
+    let addr = serve(app(&registry, metrics)).await;
+
+    let ready = http_get(addr, "/ready").await;
+    assert_eq!(ready.status, 503);
+    let json = ready.json();
+    assert_eq!(json["status"], "not_ready");
+    let checks = json["checks"].as_array().expect("checks");
+    let status_of = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["status"].clone())
+    };
+    assert_eq!(status_of("database"), Some("ok".into()));
+    assert_eq!(status_of("cache"), Some("failed".into()));
+    assert_eq!(status_of("queue"), Some("timeout".into()));
+    assert_eq!(
+        checks.iter().find(|c| c["name"] == "cache").expect("cache")["error"],
+        "connection refused"
+    );
+
+    let scrape = http_get(addr, "/scrape").await;
+    assert_eq!(scrape.status, 200);
+    assert_eq!(scrape.header("content-type"), TEXT_CONTENT_TYPE);
+    // Only `/metrics` is excluded, so the scrape path here is counted.
+    eventually(&registry, "/ready and /scrape recorded", |e| {
+        requests(e, "GET", "/ready", "503") == Some(1.0)
+            && requests(e, "GET", "/scrape", "200") == Some(1.0)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_going_away_is_recorded_as_cancelled() {
+    use tokio::io::AsyncWriteExt as _;
+
+    let registry = Registry::new();
+    let addr = start(&registry).await;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /hang HTTP/1.1\r\nhost: test\r\n\r\n")
+        .await
+        .expect("write");
+    eventually(&registry, "the request in flight", |e| {
+        e.value(IN_FLIGHT, &[]) == Some(1.0)
+    })
+    .await;
+    drop(stream);
+    eventually(
+        &registry,
+        "the dropped request recorded as cancelled",
+        |e| {
+            requests(e, "GET", "/hang", "cancelled") == Some(1.0)
+                && e.value(IN_FLIGHT, &[]) == Some(0.0)
+        },
+    )
+    .await;
+    let e = check_exposition(&registry.render());
+    assert_eq!(bucket(&e, "/hang", "+Inf"), Some(1.0));
+    assert!(
+        e.family(FAILED).is_none_or(|f| f
+            .samples
+            .iter()
+            .all(|s| s.label("status") != Some("cancelled"))),
+        "a cancelled request is not a failure"
+    );
+}
+
+#[tokio::test]
+async fn tower_services_errors_endpoint_fn_and_cancellation() {
+    let registry = Registry::new();
+    let layer = MetricsLayer::new(&registry)
+        .expect("layer")
+        .endpoint_fn(|req| {
+            req.uri()
+                .path()
+                .strip_prefix("/grpc/")
+                .map(|_| Cow::Borrowed("/grpc/{method}"))
+        });
+    let service = tower::ServiceBuilder::new().layer(layer).service_fn(
+        |req: axum::http::Request<()>| async move {
+            match req.uri().path() {
+                "/broken" => Err("the inner service failed"),
+                "/forever" => std::future::pending().await,
+                _ => Ok(axum::http::Response::new(())),
+            }
+        },
+    );
+    let call = |path: &str| {
+        let req = axum::http::Request::builder()
+            .uri(path)
+            .body(())
+            .expect("request");
+        service.clone().oneshot(req)
+    };
+    assert!(call("/grpc/Say").await.is_ok());
+    assert!(call("/grpc/Hello").await.is_ok());
+    assert!(call("/broken").await.is_err());
+    assert!(call("/plain").await.is_ok());
+    let timed_out = tokio::time::timeout(Duration::from_millis(20), call("/forever")).await;
+    assert!(timed_out.is_err());
+
+    let e = check_exposition(&registry.render());
+    assert_eq!(requests(&e, "GET", "/grpc/{method}", "200"), Some(2.0));
+    // No endpoint function answer and no axum router: "unmatched".
+    assert_eq!(requests(&e, "GET", UNMATCHED_ENDPOINT, "200"), Some(1.0));
+    assert_eq!(requests(&e, "GET", UNMATCHED_ENDPOINT, "error"), Some(1.0));
+    assert_eq!(
+        requests(&e, "GET", UNMATCHED_ENDPOINT, "cancelled"),
+        Some(1.0)
+    );
+    assert_eq!(
+        e.value(FAILED, &[("status", "error"), ("class", "server_error")]),
+        Some(1.0)
+    );
+    assert_eq!(e.value(IN_FLIGHT, &[]), Some(0.0));
+    assert_eq!(
+        e.value(
+            &format!("{DURATION}_count"),
+            &[("endpoint", UNMATCHED_ENDPOINT)]
+        ),
+        Some(3.0)
+    );
+}
+
+#[test]
+fn registering_twice_in_one_registry_is_an_error_not_a_panic() {
+    let registry = Registry::new();
+    let first = MetricsLayer::new(&registry).expect("first");
+    match MetricsLayer::new(&registry) {
+        Err(Error::AlreadyRegistered { name, .. }) => assert_eq!(name, "http_requests_total"),
+        other => panic!("expected AlreadyRegistered, got {other:?}"),
+    }
+    // The failed attempt registered nothing; the first layer's families are intact.
+    assert_eq!(
+        registry.family_names(),
+        [
+            "http_requests_total",
+            "http_requests_failed_total",
+            "http_request_duration_seconds",
+            "http_requests_in_flight"
+        ]
+    );
+    drop(first);
+
+    // A constant label named like one of the layer's labels is refused. `class` is only on
+    // the second family: the first, registered already, is taken out again.
+    let clashing = Registry::builder()
+        .const_label("class", "x")
+        .build()
+        .expect("registry");
+    assert!(matches!(
+        MetricsLayer::new(&clashing),
+        Err(Error::LabelClash { .. })
+    ));
+    assert!(clashing.family_names().is_empty());
+}
+
+/// The only test of this file that touches the default registry: asking for its layer
+/// twice returns layers sharing one set of families, not an error.
+#[test]
+fn the_default_registry_layer_is_registered_once() {
+    let a = MetricsLayer::default_registry().expect("default");
+    let b = MetricsLayer::default_registry().expect("default again");
+    drop((a, b));
+    let names = promforge::default_registry().family_names();
+    assert_eq!(
+        names.iter().filter(|n| *n == "http_requests_total").count(),
+        1
+    );
+}
+
+/// A route layer sees the template too, and leaves unrouted requests out.
+#[tokio::test]
+async fn route_layer_counts_routed_requests_only() {
+    let registry = Registry::new();
+    let layer = MetricsLayer::new(&registry).expect("layer");
+    let addr = serve(api().route_layer(layer)).await;
+    assert_eq!(send(addr, "GET", "/users/7").await, 200);
+    assert_eq!(send(addr, "GET", "/nowhere").await, 404);
+    eventually(&registry, "/users/7 recorded", |e| {
+        requests(e, "GET", "/users/{id}", "200") == Some(1.0)
+    })
+    .await;
+    let e = check_exposition(&registry.render());
+    assert_eq!(requests(&e, "GET", UNMATCHED_ENDPOINT, "404"), None);
+}
+
+/// Endpoint names are an open label: past the limit, requests go to the overflow series.
+#[tokio::test]
+async fn endpoints_past_the_cardinality_limit_overflow() {
+    let registry = Registry::new();
+    let layer = MetricsLayer::new(&registry)
+        .expect("layer")
+        .cardinality_limit(2)
+        .endpoint_fn(|req| Some(Cow::Owned(req.uri().path().to_owned())));
+    let service =
+        tower::ServiceBuilder::new()
+            .layer(layer)
+            .service_fn(|_: axum::http::Request<()>| async {
+                Ok::<_, Infallible>(axum::http::Response::new(()))
+            });
+    for i in 0..5 {
+        let req = axum::http::Request::builder()
+            .uri(format!("/item/{i}"))
+            .body(())
+            .expect("request");
+        service.clone().oneshot(req).await.expect("call");
+    }
+    let e = check_exposition(&registry.render());
+    assert_eq!(e.family(REQUESTS).expect("requests").samples.len(), 3);
+    assert_eq!(
+        requests(
+            &e,
+            promforge::OVERFLOW_LABEL_VALUE,
+            promforge::OVERFLOW_LABEL_VALUE,
+            promforge::OVERFLOW_LABEL_VALUE
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        e.value(
+            promforge::OVERFLOW_FAMILY,
+            &[("metric", "http_requests_total")]
+        ),
+        Some(3.0)
+    );
+}
