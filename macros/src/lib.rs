@@ -2,15 +2,17 @@
 //! implementation detail: depend on `promforge`, which re-exports what is here.
 //!
 //! Every macro names the runtime through `::promforge::__private` (or the path given with
-//! `#[label(crate = "…")]`), so the user's own `Option`, `String` or `LabelValue` never
-//! change what the generated code means.
+//! `#[label(crate = "…")]` / `#[instrument_metrics(crate = "…")]`), so the user's own
+//! `Option`, `String` or `LabelValue` never change what the generated code means.
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
 
 mod ctxt;
+mod instrument;
 mod krate;
 mod labels;
+mod metrics_group;
 mod names;
 mod symbol;
 
@@ -50,4 +52,57 @@ pub fn derive_label_value(input: TokenStream) -> TokenStream {
 pub fn derive_label_set(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     labels::set::expand(&input).into()
+}
+
+/// Records the calls of a function: how many, how they ended (`ok`, `error`, `cancelled`,
+/// `panic`), how long they took, and how many are in progress. On an impl block, records
+/// every method with a body (but `const fn`s, methods with an `#[instrument_metrics]` of
+/// their own, and those marked `#[instrument_metrics(skip)]`, which are left alone).
+///
+/// Options, each at most once: `prefix = "…"`, `name = "…"` (families of the function's
+/// own), `labels(label = argument_expr, …)` and `buckets = [f64, …]` / `latency` / `http`
+/// (both with `name`), `skip(calls, duration, in_flight)`, `registry = expr` (a `Registry`,
+/// or something that derefs to one), `crate = "path"`.
+///
+/// The signature, attributes and visibility stay exactly as written; the body is wrapped.
+/// An `async fn` is timed over its whole future, and a future dropped before it completes is
+/// recorded as `cancelled`. A non-async function ending in `async move { … }` or
+/// `Box::pin(async move { … })` (`#[async_trait]`) has that future instrumented.
+#[proc_macro_attribute]
+pub fn instrument_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument::expand(args.into(), item.into()).into()
+}
+
+/// Derives `promforge::MetricsGroup` for a struct of metrics registered together. Each field
+/// is a metric — `Counter`, `FloatCounter`, `Gauge`, `FloatGauge`, `Histogram`, `Family`,
+/// `Summary` or `StateSet`, by the last segment of its type — or else a nested group. Adds
+/// `register(&registry)` and, for a struct without generics, `global()` (registered in the
+/// default registry on first use).
+///
+/// - HELP text: the first paragraph of the field's doc comment, or `help = "…"`; required.
+/// - Name: `<prefix>_<field name, or name = "…">`, then `_<unit>` with `unit = "…"` (a base
+///   unit: `seconds`, `bytes`, `ratio`, `volts`, `amperes`, `joules`, `grams`, `meters`,
+///   `celsius`, `info`; a name ending in a non-base unit such as `_ms`, `_mb` or `_percent`
+///   has that ending replaced). The registry adds `_total` to counters.
+/// - On the struct, `#[metrics(prefix = "…", labels = Type, snapshot, crate = "path")]`; on
+///   a field, `#[metric(name = "…", help = "…", unit = "…", buckets = [f64, …], nested, skip)]`
+///   (`skip`: built with `Default::default()`, not registered).
+///
+/// With `labels = L`, the derive also writes `<Name>Families` (one `Family<L, _>` per field,
+/// itself a group), whose `for_labels(&labels)` gives the group of one label set, and
+/// `<Name>::for_labels(&labels)` on process-wide families.
+///
+/// With `snapshot`, the struct holds plain values (integers, floats, `bool`, `Duration`, or
+/// `Option` of those; nested snapshot structs, `Vec`s and maps of them), read at every
+/// scrape from the source given to `register_snapshot(&registry, source)`. Field keys:
+/// `counter`, `gauge` (the default), `label` (the field is a label of the struct's
+/// samples), `key = "…"` (a `HashMap`/`BTreeMap`: the label of its keys), `unit`,
+/// `scale = <number>` (the value is multiplied by it), `name`, `help`, `nested`, `skip`.
+///
+/// Names, units, HELP texts, duplicates, buckets and label names are checked at compile
+/// time, with the error on the token at fault.
+#[proc_macro_derive(MetricsGroup, attributes(metrics, metric))]
+pub fn derive_metrics_group(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    metrics_group::expand(&input).into()
 }

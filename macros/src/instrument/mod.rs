@@ -1,0 +1,271 @@
+//! `#[instrument_metrics]`: calls, results, durations and calls in flight of a function, or
+//! of every method of an impl block.
+//!
+//! Parse (`args.rs`) → check (`check.rs`) → expand (`expand.rs`). Any mistake leaves the
+//! item exactly as written, beside the errors, so the rest of the program still compiles and
+//! only the real mistakes are reported.
+
+mod args;
+mod check;
+mod expand;
+
+use proc_macro2::{Delimiter, TokenStream};
+use quote::{ToTokens, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::{AttrStyle, Attribute, Block, ImplItem, Item, ItemImpl, Signature, Stmt, Visibility};
+
+use self::args::Args;
+use self::check::Options;
+use self::expand::Body;
+use crate::ctxt::{self, Ctxt};
+use crate::symbol::{INSTRUMENT_METRICS, SKIP};
+
+/// The expansion of `#[instrument_metrics(args)] item`.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let cx = Ctxt::new();
+    let mut args = Args::parse(&cx, args);
+    let options = check::options(&cx, &mut args);
+    let expanded = match Target::parse(item.clone()) {
+        Ok(Target::Fn(function)) => {
+            check::plain_skip(&cx, &args, false);
+            check::not_const(&cx, &function.sig);
+            check::label_expressions(&cx, &options.labels, &function.sig);
+            Some(function.expand(&options))
+        }
+        Ok(Target::Impl(block)) => {
+            check::plain_skip(&cx, &args, true);
+            Some(instrument_impl(&cx, &options, *block))
+        }
+        Ok(Target::Other(tokens)) => {
+            cx.error_spanned_by(tokens, check::WRONG_ITEM);
+            None
+        }
+        Err(error) => {
+            cx.syn_error(error);
+            None
+        }
+    };
+    match (cx.check(), expanded) {
+        (Ok(()), Some(expanded)) => expanded,
+        (Err(error), _) => ctxt::failed(&error, item),
+        // Every `None` above recorded an error.
+        (Ok(()), None) => item,
+    }
+}
+
+/// What the attribute is on.
+enum Target {
+    Fn(Box<Function>),
+    Impl(Box<ItemImpl>),
+    /// Anything else: the tokens the error spans (the item's keyword and name).
+    Other(TokenStream),
+}
+
+impl Target {
+    fn parse(tokens: TokenStream) -> syn::Result<Self> {
+        match syn::parse2::<Item>(tokens.clone()) {
+            Ok(Item::Fn(item)) => Ok(Self::Fn(Box::new(Function {
+                attrs: item.attrs,
+                vis: item.vis,
+                sig: item.sig,
+                body: Body::Block(*item.block),
+            }))),
+            Ok(Item::Impl(item)) => Ok(Self::Impl(Box::new(item))),
+            Ok(item) => Ok(Self::Other(check::wrong_item_tokens(&item))),
+            // A body syn cannot parse: instrument it as written, and leave it to rustc.
+            Err(error) => syn::parse2::<Function>(tokens)
+                .map_err(|_| error)
+                .map(|function| Self::Fn(Box::new(function))),
+        }
+    }
+}
+
+/// A function with a body: `#attrs #vis #sig { … }`.
+struct Function {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    sig: Signature,
+    body: Body,
+}
+
+impl Parse for Function {
+    /// The signature, and the body as tokens.
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        let body = input.step(|cursor| match cursor.group(Delimiter::Brace) {
+            Some((_, _, rest)) => match cursor.token_tree() {
+                Some((tree, _)) => Ok((tree, rest)),
+                None => Err(cursor.error("expected the function's body")),
+            },
+            None => Err(cursor.error("expected the function's body")),
+        })?;
+        Ok(Self {
+            attrs,
+            vis,
+            sig,
+            body: Body::Tokens(body.into_token_stream()),
+        })
+    }
+}
+
+impl Function {
+    fn expand(&self, options: &Options) -> TokenStream {
+        let Self {
+            attrs,
+            vis,
+            sig,
+            body,
+        } = self;
+        let outer = attrs
+            .iter()
+            .filter(|attr| matches!(attr.style, AttrStyle::Outer));
+        let inner = attrs
+            .iter()
+            .filter(|attr| matches!(attr.style, AttrStyle::Inner(_)));
+        let statements = expand::body(options, sig, body);
+        quote! {
+            #(#outer)*
+            #vis #sig {
+                #(#inner)*
+                #statements
+            }
+        }
+    }
+}
+
+/// Instruments every method of an impl block that has a body, except `const fn`s, those
+/// with an attribute of their own (which expand themselves), and those marked
+/// `#[instrument_metrics(skip)]` (which lose the mark and stay as they are).
+fn instrument_impl(cx: &Ctxt, options: &Options, mut block: ItemImpl) -> TokenStream {
+    for item in &mut block.items {
+        let ImplItem::Fn(method) = item else {
+            continue;
+        };
+        let before = method.attrs.len();
+        method.attrs.retain(|attr| !is_plain_skip(attr));
+        if method.attrs.len() != before
+            || method.sig.constness.is_some()
+            || method.attrs.iter().any(is_instrument_metrics)
+        {
+            continue;
+        }
+        check::label_expressions(cx, &options.labels, &method.sig);
+        let statements = expand::body(options, &method.sig, &Body::Block(method.block.clone()));
+        method.block = Block {
+            brace_token: method.block.brace_token,
+            stmts: vec![Stmt::Expr(syn::Expr::Verbatim(statements), None)],
+        };
+    }
+    block.into_token_stream()
+}
+
+/// `#[instrument_metrics(…)]`, by the last segment of its path (`#[promforge::…]` too).
+fn is_instrument_metrics(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == INSTRUMENT_METRICS)
+}
+
+/// `#[instrument_metrics(skip)]`.
+fn is_plain_skip(attr: &Attribute) -> bool {
+    is_instrument_metrics(attr)
+        && attr
+            .parse_args::<syn::Ident>()
+            .is_ok_and(|ident| ident == SKIP)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(args: &str, item: &str) -> String {
+        let args: TokenStream = args.parse().expect("args");
+        let item: TokenStream = item.parse().expect("item");
+        expand(args, item).to_string()
+    }
+
+    #[test]
+    fn wrong_items_are_reported_and_kept() {
+        for item in [
+            "struct S;",
+            "enum E { A }",
+            "trait T { fn f(&self); }",
+            "mod m {}",
+            "const C: u8 = 1;",
+            "static S: u8 = 1;",
+            "fn f(&self);",
+        ] {
+            let out = expand_str("", item);
+            assert!(
+                out.contains("goes on a function (free, associated, method, async)"),
+                "{item}: {out}"
+            );
+            let kept: TokenStream = item.parse().expect("item");
+            assert!(out.ends_with(&kept.to_string()), "{item}: {out}");
+        }
+    }
+
+    #[test]
+    fn a_const_fn_is_an_error() {
+        let out = expand_str("", "const fn f() -> u8 { 1 }");
+        assert!(out.contains("a const fn cannot record metrics"), "{out}");
+    }
+
+    #[test]
+    fn errors_keep_the_function_as_written() {
+        let out = expand_str("bukets = [1.0]", "fn f() -> u8 { 1 }");
+        assert!(out.starts_with(":: core :: compile_error !"), "{out}");
+        assert!(out.ends_with("fn f () -> u8 { 1 }"), "{out}");
+        assert!(!out.contains("__PF_SITE"), "{out}");
+    }
+
+    #[test]
+    fn functions_expand() {
+        let out = expand_str("", "pub fn f(x: u8) -> u8 { x }");
+        assert!(out.contains("static __PF_SITE"), "{out}");
+        assert!(
+            out.contains(":: promforge :: __private :: instrument :: Site :: new"),
+            "{out}"
+        );
+        assert!(out.contains("function : \"f\""), "{out}");
+        let out = expand_str(
+            "crate = \"my::pf\", registry = REG, name = \"q\", labels(t = t), buckets = http",
+            "async fn q(t: &str) {}",
+        );
+        assert!(
+            out.contains("my :: pf :: __private :: instrument :: BUCKETS_HTTP"),
+            "{out}"
+        );
+        assert!(out.contains("start_labeled_in"), "{out}");
+        assert!(out.contains("# [label (crate = \"my::pf\")]"), "{out}");
+    }
+
+    #[test]
+    fn impl_blocks_expand_each_method_once() {
+        let out = expand_str(
+            "",
+            "impl S {
+                fn a(&self) {}
+                #[instrument_metrics(skip)] fn b(&self) {}
+                #[promforge::instrument_metrics(name = \"c\")] fn c(&self) {}
+                const fn d() -> u8 { 1 }
+            }",
+        );
+        assert_eq!(out.matches("static __PF_SITE").count(), 1, "{out}");
+        assert!(!out.contains("(skip)"), "{out}");
+        assert!(out.contains("instrument_metrics (name = \"c\")"), "{out}");
+        let out = expand_str("skip", "impl S { fn a(&self) {} }");
+        assert!(out.contains("plain `skip` on an impl block"), "{out}");
+        let out = expand_str("skip", "fn a() {}");
+        assert!(out.contains("this function is not in one"), "{out}");
+    }
+
+    #[test]
+    fn an_unparsed_body_is_kept_as_written() {
+        let out = expand_str("", "fn f() -> u8 { some new syntax @@ }");
+        assert!(out.contains("{ some new syntax @"), "{out}");
+    }
+}
