@@ -17,9 +17,12 @@
 //! (no formatting, hashing, allocation or lock). A future dropped before it completes is
 //! recorded as `cancelled`, a call that unwinds as `panic`: the guard records from `Drop`.
 
+#[cfg(feature = "fast-clock")]
+use quanta::Instant;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+#[cfg(not(feature = "fast-clock"))]
 use std::time::Instant;
 
 use crate::Error;
