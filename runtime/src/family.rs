@@ -484,13 +484,18 @@ impl<E: LabelValue> StateSet<E> {
     ///
     /// `E` must be a closed type (a derived enum or `bool`); an open one is a compile error.
     pub fn new(label_name: &str) -> Result<Self, Error> {
+        check_user_label_name(label_name)?;
+        Ok(Self::new_unchecked(label_name))
+    }
+
+    /// [`new`](Self::new) without checking the label name (for names known to be valid).
+    pub(crate) fn new_unchecked(label_name: &str) -> Self {
         const {
             assert!(
                 E::CARDINALITY.is_some(),
                 "a StateSet needs a closed LabelValue type: an enum deriving LabelValue, or bool"
             )
         };
-        check_user_label_name(label_name)?;
         let n = E::CARDINALITY.unwrap_or(0);
         let labels = (0..n)
             .map(|i| {
@@ -499,14 +504,14 @@ impl<E: LabelValue> StateSet<E> {
                 s
             })
             .collect();
-        Ok(Self {
+        Self {
             inner: Arc::new(StateInner {
                 current: AtomicUsize::new(0),
                 labels,
                 label_name: label_name.to_owned(),
             }),
             _state: PhantomData,
-        })
+        }
     }
 
     /// Makes `state` the current state.

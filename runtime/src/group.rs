@@ -17,9 +17,17 @@ use crate::registry::Registry;
 pub struct FieldOptions {
     /// Histogram upper bounds (checked at compile time by the derive), if given.
     pub buckets: Option<&'static [f64]>,
+    /// The label of a [`StateSet`](crate::StateSet) field (the derive passes the metric's
+    /// name, as OpenMetrics state sets do); `state` when not given.
+    pub state_label: Option<&'static str>,
 }
 
 /// A metric type that can be a field of a `#[derive(MetricsGroup)]` struct.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a promforge metric type",
+    label = "a field whose type is named Counter, Gauge, Histogram, Family, Summary or StateSet is taken as a metric",
+    note = "use promforge's metric types, or mark the field #[metric(nested)] if it is a group"
+)]
 pub trait GroupMetric: EncodeMetric + Clone + Sized {
     /// Makes the metric for a field.
     fn create(options: &FieldOptions) -> Result<Self, Error>;
@@ -58,6 +66,27 @@ impl GroupMetric for Histogram {
 
     fn create_default() -> Self {
         Histogram::new()
+    }
+}
+
+impl GroupMetric for crate::metrics::Summary {
+    fn create(_: &FieldOptions) -> Result<Self, Error> {
+        Ok(Self::new())
+    }
+
+    fn create_default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: LabelValue + 'static> GroupMetric for crate::StateSet<E> {
+    fn create(options: &FieldOptions) -> Result<Self, Error> {
+        crate::StateSet::new(options.state_label.unwrap_or("state"))
+    }
+
+    fn create_default() -> Self {
+        // `state` is a valid label name: this cannot fail.
+        crate::StateSet::new("state").unwrap_or_else(|_| crate::StateSet::new_unchecked("state"))
     }
 }
 

@@ -80,6 +80,9 @@ pub use name::{check_label_name, check_metric_name, check_user_label_name};
 pub use promforge_macros::LabelSet;
 /// Derives [`LabelValue`](trait@LabelValue) for an enum of unit variants; see the trait.
 pub use promforge_macros::LabelValue;
+/// Derives [`MetricsGroup`](trait@MetricsGroup) (a struct of metrics) or, with
+/// `#[metrics(snapshot)]`, [`SnapshotGroup`] (a struct of values read at every scrape).
+pub use promforge_macros::MetricsGroup;
 /// Records the calls, results, durations and calls in flight of a function, or of every
 /// method of an impl block; see [`instrument`] for the metrics it writes.
 pub use promforge_macros::instrument_metrics;

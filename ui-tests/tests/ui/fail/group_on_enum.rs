@@ -1,0 +1,9 @@
+// MetricsGroup is derived for structs with named fields.
+use promforge::MetricsGroup;
+
+#[derive(MetricsGroup)]
+enum Metrics {
+    Requests,
+}
+
+fn main() {}
