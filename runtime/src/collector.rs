@@ -2,6 +2,8 @@
 //! already keeps (stats structs, `/proc`, a connection pool…).
 
 use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::encode::{EncodeValue, MetricType, SampleEncoder};
@@ -123,6 +125,10 @@ pub(crate) struct CollectorEntry {
     /// `# HELP`/`# TYPE` headers, same order.
     pub(crate) headers: Vec<String>,
     pub(crate) buffers: Mutex<Vec<Vec<u8>>>,
+    /// `collector="<first family>"`, escaped: this collector's label on the errors counter.
+    pub(crate) error_label: String,
+    /// Scrapes in which `collect` panicked.
+    pub(crate) errors: AtomicU64,
 }
 
 impl CollectorEntry {
@@ -133,11 +139,19 @@ impl CollectorEntry {
         for buf in buffers.iter_mut() {
             buf.clear();
         }
-        self.collector.collect(&mut CollectorEncoder::new(
-            &self.names,
-            const_labels,
-            &mut buffers,
-        ));
+        let collected = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            self.collector.collect(&mut CollectorEncoder::new(
+                &self.names,
+                const_labels,
+                &mut buffers,
+            ));
+        }));
+        if collected.is_err() {
+            // A panicking collector (a stats closure, a lock poisoned elsewhere…) loses
+            // this scrape's samples, never the scrape: the rest is served and the error counted.
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         for (header, buf) in self.headers.iter().zip(buffers.iter()) {
             if !buf.is_empty() {
                 out.extend_from_slice(header.as_bytes());

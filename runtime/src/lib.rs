@@ -87,8 +87,8 @@ pub use promforge_macros::MetricsGroup;
 /// method of an impl block; see [`instrument`] for the metrics it writes.
 pub use promforge_macros::instrument_metrics;
 pub use registry::{
-    ENV_ENVIRONMENT, ENV_SERVICE, OVERFLOW_FAMILY, Registry, RegistryBuilder, TEXT_CONTENT_TYPE,
-    default_registry,
+    ENV_ENVIRONMENT, ENV_SERVICE, OVERFLOW_FAMILY, Registry, RegistryBuilder, SCRAPE_ERRORS_FAMILY,
+    TEXT_CONTENT_TYPE, default_registry,
 };
 
 /// What the generated code of `promforge-macros` names. Not a public API.

@@ -1,7 +1,7 @@
 //! The [`Registry`]: named, documented metric families, rendered to the text format.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
 use crate::Error;
@@ -19,6 +19,11 @@ pub const ENV_ENVIRONMENT: &str = "PROMFORGE_ENVIRONMENT";
 /// label sets reached its cardinality limit (label `metric`: that family's name).
 pub const OVERFLOW_FAMILY: &str = "promforge_cardinality_overflow_total";
 const OVERFLOW_HEADER: &str = "# HELP promforge_cardinality_overflow_total Updates sent to a family's overflow series because it reached its cardinality limit.\n# TYPE promforge_cardinality_overflow_total counter\n";
+
+/// The family counting scrapes in which a collector (a snapshot source, a stats closure)
+/// panicked; its samples were left out of that scrape (label `collector`: its first family).
+pub const SCRAPE_ERRORS_FAMILY: &str = "promforge_scrape_errors_total";
+const SCRAPE_ERRORS_HEADER: &str = "# HELP promforge_scrape_errors_total Scrapes in which a collector failed; its samples were left out.\n# TYPE promforge_scrape_errors_total counter\n";
 
 /// The `Content-Type` of [`Registry::render`]'s output.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -67,7 +72,10 @@ impl Default for State {
     fn default() -> Self {
         Self {
             families: Vec::new(),
-            sample_names: HashSet::from([OVERFLOW_FAMILY.to_owned()]),
+            sample_names: HashSet::from([
+                OVERFLOW_FAMILY.to_owned(),
+                SCRAPE_ERRORS_FAMILY.to_owned(),
+            ]),
             collectors: Vec::new(),
             foreign: Vec::new(),
         }
@@ -319,7 +327,15 @@ impl Registry {
             });
         }
         state.sample_names.extend(samples);
+        let mut error_label = String::new();
+        push_label_pair(
+            &mut error_label,
+            "collector",
+            names.first().map_or("", String::as_str),
+        );
         state.collectors.push(CollectorEntry {
+            error_label,
+            errors: AtomicU64::new(0),
             collector: Box::new(collector),
             buffers: Mutex::new(vec![Vec::new(); names.len()]),
             names: names.clone(),
@@ -437,6 +453,17 @@ impl Registry {
         }
         for collector in &state.collectors {
             collector.render(const_labels, buf);
+        }
+        if !state.collectors.is_empty() {
+            buf.extend_from_slice(SCRAPE_ERRORS_HEADER.as_bytes());
+            let mut encoder = SampleEncoder::new(buf, SCRAPE_ERRORS_FAMILY, const_labels);
+            for collector in &state.collectors {
+                encoder.with_labels(&collector.error_label).sample(
+                    "",
+                    "",
+                    collector.errors.load(Ordering::Relaxed),
+                );
+            }
         }
         if bounded {
             buf.extend_from_slice(OVERFLOW_HEADER.as_bytes());

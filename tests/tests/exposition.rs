@@ -377,3 +377,52 @@ fn summaries_render_quantiles_sum_and_count() {
         Some(1.0)
     );
 }
+
+struct Flaky {
+    calls: std::sync::atomic::AtomicU64,
+}
+
+impl promforge::Collector for Flaky {
+    fn families(&self) -> Vec<promforge::FamilyDesc> {
+        vec![promforge::FamilyDesc::new(
+            "flaky_value",
+            "A value whose source panics every other scrape.",
+            promforge::MetricType::Gauge,
+        )]
+    }
+
+    fn collect(&self, out: &mut promforge::CollectorEncoder<'_>) {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        out.sample(0, "", n);
+        if n % 2 == 1 {
+            panic!("the stats source failed");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_collector_does_not_break_the_scrape() {
+    let r = Registry::new();
+    r.counter("steady", "Always there.").expect("counter").inc();
+    r.register_collector(Flaky {
+        calls: std::sync::atomic::AtomicU64::new(0),
+    })
+    .expect("collector");
+    let first = check_exposition(&r.render());
+    assert_eq!(first.value("flaky_value", &[]), Some(0.0));
+    assert_eq!(
+        first.value("promforge_scrape_errors_total", &[("collector", "flaky_value")]),
+        Some(0.0)
+    );
+    // Second scrape: the source panics; its samples are left out, the rest is served.
+    let second = check_exposition(&r.render());
+    assert_eq!(second.value("flaky_value", &[]), None);
+    assert_eq!(second.value("steady_total", &[]), Some(1.0));
+    assert_eq!(
+        second.value("promforge_scrape_errors_total", &[("collector", "flaky_value")]),
+        Some(1.0)
+    );
+    // And it recovers.
+    let third = check_exposition(&r.render());
+    assert_eq!(third.value("flaky_value", &[]), Some(2.0));
+}
