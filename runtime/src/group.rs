@@ -362,3 +362,19 @@ impl<T: SnapshotGroup> SnapshotGroup for Vec<T> {
         }
     }
 }
+
+/// Writes one series of a summary made from aggregates a program keeps (no quantiles):
+/// `<family>_sum` and `<family>_count` of family `family`, with the rendered `labels`. The
+/// derive's `#[metrics(summary(…))]` calls it.
+pub fn write_aggregate_summary(
+    out: &mut CollectorEncoder<'_>,
+    family: usize,
+    labels: &str,
+    sum: f64,
+    count: f64,
+) {
+    out.with_family(family, labels, |encoder| {
+        encoder.sample("_sum", "", sum);
+        encoder.sample("_count", "", count);
+    });
+}

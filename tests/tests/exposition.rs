@@ -392,7 +392,9 @@ impl promforge::Collector for Flaky {
     }
 
     fn collect(&self, out: &mut promforge::CollectorEncoder<'_>) {
-        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         out.sample(0, "", n);
         if n % 2 == 1 {
             panic!("the stats source failed");
@@ -411,7 +413,10 @@ fn a_panicking_collector_does_not_break_the_scrape() {
     let first = check_exposition(&r.render());
     assert_eq!(first.value("flaky_value", &[]), Some(0.0));
     assert_eq!(
-        first.value("promforge_scrape_errors_total", &[("collector", "flaky_value")]),
+        first.value(
+            "promforge_scrape_errors_total",
+            &[("collector", "flaky_value")]
+        ),
         Some(0.0)
     );
     // Second scrape: the source panics; its samples are left out, the rest is served.
@@ -419,7 +424,10 @@ fn a_panicking_collector_does_not_break_the_scrape() {
     assert_eq!(second.value("flaky_value", &[]), None);
     assert_eq!(second.value("steady_total", &[]), Some(1.0));
     assert_eq!(
-        second.value("promforge_scrape_errors_total", &[("collector", "flaky_value")]),
+        second.value(
+            "promforge_scrape_errors_total",
+            &[("collector", "flaky_value")]
+        ),
         Some(1.0)
     );
     // And it recovers.

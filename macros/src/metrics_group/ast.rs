@@ -11,9 +11,11 @@ use syn::{
     Type, Visibility,
 };
 
-use super::attr::{Buckets, ContainerAttrs, FieldAttrs, GroupKind};
+use super::attr::{Buckets, ContainerAttrs, FieldAttrs, GroupKind, SummaryAttr};
 use super::naming::{self, UnitPlace};
-use super::symbol::{COUNTER, GAUGE, HELP, KEY, Key, LABEL, NAME, NESTED, SCALE, SKIP, UNIT};
+use super::symbol::{
+    self, COUNTER, GAUGE, HELP, KEY, Key, LABEL, LABELS, NAME, NESTED, SCALE, SKIP, UNIT,
+};
 use crate::ctxt::Ctxt;
 use crate::names;
 
@@ -26,6 +28,34 @@ pub(super) struct Input<'a> {
     /// The struct's own prefix (empty when none).
     pub(super) prefix: String,
     pub(super) body: Body<'a>,
+    /// The `summary(…)`s of a snapshot group (written after the fields' families).
+    pub(super) summaries: Vec<AggregateSummary<'a>>,
+}
+
+/// A summary family from aggregates of a snapshot struct (`#[metrics(summary(…))]`):
+/// `_sum` and `_count`, no quantiles.
+pub(super) struct AggregateSummary<'a> {
+    /// The name after the prefix (ending in its base unit).
+    pub(super) name: String,
+    pub(super) help: String,
+    /// The field holding the total of the observations, or their average (`avg`).
+    pub(super) sum: AggregateField<'a>,
+    /// `sum` is an average: the sum is `sum × count`.
+    pub(super) avg: bool,
+    /// The field holding the number of observations.
+    pub(super) count: AggregateField<'a>,
+    /// The sum is multiplied by it (to reach the base unit).
+    pub(super) scale: f64,
+}
+
+/// A field a summary reads.
+pub(super) struct AggregateField<'a> {
+    pub(super) member: &'a Ident,
+    pub(super) ty: &'a Type,
+    /// A `Duration` (read in seconds) rather than a number.
+    pub(super) duration: bool,
+    /// An `f64`, read as it is.
+    pub(super) is_f64: bool,
 }
 
 /// The fields, by kind of group.
@@ -96,6 +126,13 @@ pub(super) struct Value {
     pub(super) help: String,
     pub(super) counter: bool,
     pub(super) scale: f64,
+    /// The family's name after the prefix, as exposed (`_total` on counters).
+    pub(super) family: String,
+    /// `labels(…)`: fixed labels on the value's samples, in the order written.
+    pub(super) labels: Vec<(String, String)>,
+    /// The value writes into the family of an earlier field with the same name (both have
+    /// fixed labels): it adds no family of its own.
+    pub(super) shared: bool,
 }
 
 /// What a live metric field's type is, by its last path segment.
@@ -301,7 +338,19 @@ impl<'a> Input<'a> {
             names: BTreeMap::new(),
             samples: BTreeMap::new(),
             labels: BTreeMap::new(),
+            fixed: BTreeMap::new(),
         };
+        if kind == GroupKind::Live {
+            for summary in &attrs.summaries {
+                cx.error_spanned_by(
+                    &summary.key,
+                    "`summary(…)` is for snapshot groups (#[metrics(snapshot)]), which read \
+                     aggregates the program keeps; in a live group, give the struct a \
+                     `Summary` field",
+                );
+            }
+        }
+        let mut summaries = Vec::new();
         let body = match kind {
             GroupKind::Live => Body::Live(
                 fields
@@ -315,6 +364,12 @@ impl<'a> Input<'a> {
                     .filter_map(|field| Some(reader.snapshot_field(field, field.ident.as_ref()?)))
                     .collect();
                 reader.check_map_keys(&fields);
+                reader.check_fixed_labels(&fields);
+                summaries = attrs
+                    .summaries
+                    .iter()
+                    .filter_map(|summary| reader.summary(summary, ident, &fields))
+                    .collect();
                 Body::Snapshot(fields)
             }
         };
@@ -325,6 +380,7 @@ impl<'a> Input<'a> {
             attrs,
             prefix,
             body,
+            summaries,
         })
     }
 }
@@ -340,7 +396,26 @@ struct Reader<'c, 'a> {
     samples: BTreeMap<String, (String, MetricKind)>,
     /// Label names of a snapshot struct's label fields → the field.
     labels: BTreeMap<String, String>,
+    /// Families of values with fixed labels (`labels(…)`), which later fields of the same
+    /// name join.
+    fixed: BTreeMap<String, FixedFamily>,
 }
+
+/// A family written by fields with fixed labels.
+struct FixedFamily {
+    /// The first field's name.
+    first: String,
+    kind: MetricKind,
+    /// The label names, sorted.
+    names: Vec<String>,
+    /// Each field's series: its label pairs, sorted, and the field.
+    series: Vec<(Vec<(String, String)>, String)>,
+}
+
+/// The numeric types a summary's fields may have.
+const NUMBER_TYPES: [&str; 12] = [
+    "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32", "f64",
+];
 
 impl<'a> Reader<'_, 'a> {
     fn live_field(&mut self, field: &'a Field, member: &'a Ident) -> LiveField<'a> {
@@ -385,7 +460,12 @@ impl<'a> Reader<'_, 'a> {
             let name = self.metric_name(&attrs, member, UnitPlace::Live, None);
             let help = self.help(&attrs, field, member);
             if let Some(name) = &name {
-                self.claim(name, kind, &attrs, member);
+                self.claim(
+                    name,
+                    kind,
+                    origin(&attrs, member),
+                    format!("field `{field_name}`"),
+                );
             }
             LiveRole::Metric(Metric {
                 name: name.unwrap_or_default(),
@@ -542,7 +622,7 @@ impl<'a> Reader<'_, 'a> {
         not_applicable(
             cx,
             attrs,
-            &[COUNTER, GAUGE, NAME, HELP, UNIT, SCALE, KEY],
+            &[COUNTER, GAUGE, NAME, HELP, UNIT, SCALE, KEY, LABELS],
             "this field",
         );
         if let (false, Some(key)) = (is_map, &attrs.key) {
@@ -577,17 +657,149 @@ impl<'a> Reader<'_, 'a> {
         } else {
             MetricKind::Gauge
         };
+        let labels = self.fixed_labels(attrs, is_map);
         let name = self.metric_name(attrs, member, UnitPlace::Snapshot, implicit_unit);
-        let help = self.help(attrs, field, member);
-        if let Some(name) = &name {
-            self.claim(name, kind, attrs, member);
+        let family = name
+            .as_deref()
+            .map(|name| family_name(name, kind))
+            .unwrap_or_default();
+        let shared = match (&name, &labels) {
+            (Some(_), Some(labels)) if self.fixed.contains_key(&family) => {
+                self.join(&family, kind, labels, attrs, member);
+                true
+            }
+            _ => false,
+        };
+        // A field joining an earlier field's family takes that field's HELP text; a field
+        // with fixed labels whose name is taken gets that error only.
+        let help = if shared || (labels.is_some() && self.names.contains_key(&family)) {
+            None
+        } else {
+            self.help(attrs, field, member)
+        };
+        if let (Some(name), false) = (&name, shared) {
+            let field_name = member.unraw().to_string();
+            let claimed = self.claim(
+                name,
+                kind,
+                origin(attrs, member),
+                format!("field `{field_name}`"),
+            );
+            if let (true, Some(labels)) = (claimed, &labels) {
+                self.fixed.insert(
+                    family.clone(),
+                    FixedFamily {
+                        first: field_name.clone(),
+                        kind,
+                        names: sorted_names(labels),
+                        series: vec![(sorted_pairs(labels), field_name)],
+                    },
+                );
+            }
         }
         Value {
             name: name.unwrap_or_default(),
             help: help.unwrap_or_default(),
             counter: attrs.counter.is_some(),
             scale: attrs.scale.as_ref().map_or(1.0, |scale| scale.value),
+            family,
+            labels: labels.unwrap_or_default(),
+            shared,
         }
+    }
+
+    /// The `labels(…)` of a value field, checked; `None` when not given (or for a map).
+    fn fixed_labels(&self, attrs: &FieldAttrs, is_map: bool) -> Option<Vec<(String, String)>> {
+        let given = attrs.labels.as_ref()?;
+        if is_map {
+            self.cx.error_spanned_by(
+                &given.key,
+                "`labels(…)` applies to a value field: the keys of a map are written in its \
+                 `key` label",
+            );
+            return None;
+        }
+        let mut out: Vec<(String, String)> = Vec::with_capacity(given.value.len());
+        for label in &given.value {
+            let name = label.name();
+            if let Err(message) = names::check_label_name(&name) {
+                self.cx.error_spanned_by(
+                    &label.name,
+                    label_hint(&message, "choose another name in `labels(…)`"),
+                );
+            } else if out.iter().any(|(seen, _)| *seen == name) {
+                self.cx.error_spanned_by(
+                    &label.name,
+                    format!("duplicate label `{name}` in `labels(…)`: give it once"),
+                );
+            } else {
+                out.push((name, label.value.value()));
+            }
+        }
+        Some(out)
+    }
+
+    /// A field with fixed labels joins the family an earlier field of the same name (with
+    /// fixed labels too) made: same kind, same label names, another series.
+    fn join(
+        &mut self,
+        family: &str,
+        kind: MetricKind,
+        labels: &[(String, String)],
+        attrs: &FieldAttrs,
+        member: &Ident,
+    ) {
+        let field_name = member.unraw().to_string();
+        let full = naming::join(self.prefix, family);
+        let Some(existing) = self.fixed.get_mut(family) else {
+            return;
+        };
+        let first = &existing.first;
+        let labels_origin = attrs.labels.as_ref().map_or_else(
+            || member.to_token_stream(),
+            |given| given.key.to_token_stream(),
+        );
+        if existing.kind != kind {
+            self.cx.error_spanned_by(
+                origin(attrs, member),
+                format!(
+                    "field `{field_name}` writes into `{full}`, the family of field `{first}`, \
+                     which is a {}: the fields of one family are all counters or all gauges",
+                    existing.kind.describe()
+                ),
+            );
+            return;
+        }
+        let names = sorted_names(labels);
+        if names != existing.names {
+            self.cx.error_spanned_by(
+                labels_origin,
+                format!(
+                    "field `{field_name}` writes into `{full}`, the family of field `{first}`, \
+                     whose fixed labels are ({}): the series of one family have the same label \
+                     names",
+                    existing.names.join(", ")
+                ),
+            );
+            return;
+        }
+        let pairs = sorted_pairs(labels);
+        if let Some((_, other)) = existing.series.iter().find(|(series, _)| *series == pairs) {
+            let shown: Vec<String> = labels
+                .iter()
+                .map(|(name, value)| format!("{name}=\"{value}\""))
+                .collect();
+            self.cx.error_spanned_by(
+                labels_origin,
+                format!(
+                    "field `{other}` already writes the series {{{}}} of `{full}`: give this \
+                     field other label values",
+                    shown.join(",")
+                ),
+            );
+            return;
+        }
+        existing.series.push((pairs, field_name));
     }
 
     /// The name after the prefix, with its unit; `None` after an error.
@@ -649,18 +861,10 @@ impl<'a> Reader<'_, 'a> {
         help
     }
 
-    /// Records the names a family writes; reports a clash with an earlier field's.
-    fn claim(&mut self, name: &str, kind: MetricKind, attrs: &FieldAttrs, member: &Ident) {
-        let field_name = member.unraw().to_string();
-        let family = if kind == MetricKind::Counter && !name.ends_with("_total") {
-            format!("{name}_total")
-        } else {
-            name.to_owned()
-        };
-        let origin = match &attrs.name {
-            Some(given) => given.value.to_token_stream(),
-            None => member.to_token_stream(),
-        };
+    /// Records the names a family writes (`owner` says who writes it: "field `x`"); reports
+    /// a clash with an earlier family's, on `origin`. Whether the names were free.
+    fn claim(&mut self, name: &str, kind: MetricKind, origin: TokenStream, owner: String) -> bool {
+        let family = family_name(name, kind);
         let full = |name: &str| naming::join(self.prefix, name);
         let samples: Vec<String> = kind
             .sample_suffixes()
@@ -669,13 +873,12 @@ impl<'a> Reader<'_, 'a> {
             .collect();
         let clash = if let Some(first) = self.names.get(&family) {
             Some(format!(
-                "duplicate metric name `{}`: field `{first}` has it already",
+                "duplicate metric name `{}`: {first} has it already",
                 full(&family)
             ))
         } else if let Some((first, first_kind)) = self.samples.get(&family) {
             Some(format!(
-                "the metric name `{}` is taken: field `{first}`, a {}, writes samples of that \
-                 name",
+                "the metric name `{}` is taken: {first}, a {}, writes samples of that name",
                 full(&family),
                 first_kind.describe()
             ))
@@ -683,7 +886,7 @@ impl<'a> Reader<'_, 'a> {
             samples.iter().find_map(|sample| {
                 self.names.get(sample).map(|first| {
                     format!(
-                        "the {} `{}` writes samples named `{}`, the name of field `{first}`",
+                        "the {} `{}` writes samples named `{}`, the name of {first}",
                         kind.describe(),
                         full(&family),
                         full(sample)
@@ -692,14 +895,174 @@ impl<'a> Reader<'_, 'a> {
             })
         };
         match clash {
-            Some(message) => self.cx.error_spanned_by(origin, message),
+            Some(message) => {
+                self.cx.error_spanned_by(origin, message);
+                false
+            }
             None => {
-                self.names.insert(family, field_name.clone());
+                self.names.insert(family, owner.clone());
                 for sample in samples {
-                    self.samples.insert(sample, (field_name.clone(), kind));
+                    self.samples.insert(sample, (owner.clone(), kind));
+                }
+                true
+            }
+        }
+    }
+
+    /// A fixed label must not be one of the struct's label fields (its samples would carry
+    /// the label twice).
+    fn check_fixed_labels(&self, fields: &[SnapshotField<'_>]) {
+        for field in fields {
+            let SnapshotRole::Value(value) = &field.role else {
+                continue;
+            };
+            for (name, _) in &value.labels {
+                if let Some(first) = self.labels.get(name) {
+                    self.cx.error_spanned_by(
+                        field.member,
+                        format!(
+                            "`{}` has the fixed label `{name}`, which field `{first}` already \
+                             is: give the fixed label another name",
+                            field.member.unraw()
+                        ),
+                    );
                 }
             }
         }
+    }
+
+    /// A `summary(…)` of a snapshot struct, checked; `None` after an error.
+    fn summary(
+        &mut self,
+        summary: &SummaryAttr,
+        ident: &Ident,
+        fields: &[SnapshotField<'a>],
+    ) -> Option<AggregateSummary<'a>> {
+        let cx = self.cx;
+        if summary.broken {
+            return None;
+        }
+        let name_literal = summary.name.as_ref()?;
+        let help = summary.help.as_ref()?;
+        let count = summary.count.as_ref()?;
+        let (sum, avg) = match (&summary.sum, &summary.avg) {
+            (Some(sum), None) => (sum, false),
+            (None, Some(avg)) => (avg, true),
+            _ => return None,
+        };
+        let name = name_literal.value();
+        let mut ok = true;
+        if let Err(message) = naming::check_metric_name(&name, !self.prefix.is_empty()) {
+            cx.error_spanned_by(name_literal, message);
+            ok = false;
+        } else if let Err(message) = naming::check_summary_name(&name) {
+            cx.error_spanned_by(name_literal, message);
+            ok = false;
+        }
+        let sum_key = if avg { "avg" } else { "sum" };
+        let sum_field = self.aggregate_field(&sum.value, sum_key, true, ident, fields);
+        let count_field = self.aggregate_field(&count.value, "count", false, ident, fields);
+        if ok {
+            let full = naming::join(self.prefix, &name);
+            ok = self.claim(
+                &name,
+                MetricKind::Summary,
+                name_literal.to_token_stream(),
+                format!("the summary `{full}`"),
+            );
+        }
+        let (sum, count) = (sum_field?, count_field?);
+        ok.then(|| AggregateSummary {
+            name,
+            help: help.value.value().trim().to_owned(),
+            sum,
+            avg,
+            count,
+            scale: summary.scale.as_ref().map_or(1.0, |scale| scale.value),
+        })
+    }
+
+    /// The field `member` of the struct, read by a summary as `key`: a number, or (for the
+    /// sum or average, `duration_ok`) a `Duration`.
+    fn aggregate_field(
+        &self,
+        member: &Ident,
+        key: &str,
+        duration_ok: bool,
+        ident: &Ident,
+        fields: &[SnapshotField<'a>],
+    ) -> Option<AggregateField<'a>> {
+        let wanted = member.unraw().to_string();
+        let Some(field) = fields
+            .iter()
+            .find(|field| field.member.unraw() == wanted.as_str())
+        else {
+            // The closest field: a typo away, or the name with a unit added or left out
+            // (`processing_time` for `processing_time_ms`).
+            let suggestion = fields
+                .iter()
+                .map(|field| field.member.unraw().to_string())
+                .filter_map(|name| {
+                    let distance = symbol::edit_distance(&wanted, &name);
+                    let affix = name.starts_with(&format!("{wanted}_"))
+                        || wanted.starts_with(&format!("{name}_"));
+                    (distance <= 2 && distance < wanted.len() || affix).then_some((distance, name))
+                })
+                .min_by_key(|(distance, _)| *distance)
+                .map(|(_, name)| format!(" (did you mean `{name}`?)"))
+                .unwrap_or_default();
+            self.cx.error_spanned_by(
+                member,
+                format!(
+                    "`{key} = {wanted}`: `{ident}` has no field `{wanted}`{suggestion}; `{key}` \
+                     names the field of the struct holding the {}",
+                    aggregate_what(key)
+                ),
+            );
+            return None;
+        };
+        let field_name = field.member.unraw();
+        if let SnapshotRole::Label { .. } = field.role {
+            self.cx.error_spanned_by(
+                member,
+                format!(
+                    "`{key} = {wanted}`: field `{field_name}` is a label (#[metric(label)]); \
+                     `{key}` names a number field holding the {}",
+                    aggregate_what(key)
+                ),
+            );
+            return None;
+        }
+        let type_name = last_segment(field.ty)
+            .filter(|segment| segment.arguments.is_none())
+            .map(|segment| segment.ident.to_string());
+        let duration = match type_name.as_deref() {
+            Some(name) if NUMBER_TYPES.contains(&name) => false,
+            Some("Duration") if duration_ok => true,
+            _ => {
+                let ty = field.ty.to_token_stream().to_string().replace(' ', "");
+                let allowed = if duration_ok {
+                    "a number (integer or float) or a Duration"
+                } else {
+                    "an integer or float"
+                };
+                self.cx.error_spanned_by(
+                    member,
+                    format!(
+                        "`{key} = {wanted}`: field `{field_name}` is a `{ty}`; the field \
+                         holding the {} must be {allowed}",
+                        aggregate_what(key)
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(AggregateField {
+            member: field.member,
+            ty: field.ty,
+            duration,
+            is_f64: type_name.as_deref() == Some("f64"),
+        })
     }
 
     /// A map's key label must not be one of the struct's label fields (its samples would
@@ -721,6 +1084,44 @@ impl<'a> Reader<'_, 'a> {
             }
         }
     }
+}
+
+/// What the field a summary's key names holds, for messages.
+fn aggregate_what(key: &str) -> &'static str {
+    match key {
+        "avg" => "average of the observations",
+        "count" => "number of observations",
+        _ => "total of the observations",
+    }
+}
+
+/// A family's exposed name: `_total` added to a counter's.
+fn family_name(name: &str, kind: MetricKind) -> String {
+    if kind == MetricKind::Counter && !name.ends_with("_total") {
+        format!("{name}_total")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Where an error about a field's metric name points: `name = "…"`, else the field.
+fn origin(attrs: &FieldAttrs, member: &Ident) -> TokenStream {
+    match &attrs.name {
+        Some(given) => given.value.to_token_stream(),
+        None => member.to_token_stream(),
+    }
+}
+
+fn sorted_names(labels: &[(String, String)]) -> Vec<String> {
+    let mut names: Vec<String> = labels.iter().map(|(name, _)| name.clone()).collect();
+    names.sort();
+    names
+}
+
+fn sorted_pairs(labels: &[(String, String)]) -> Vec<(String, String)> {
+    let mut pairs = labels.to_vec();
+    pairs.sort();
+    pairs
 }
 
 /// Reports each key in `attrs` that is not in `allowed`, saying it does not apply to `what`.

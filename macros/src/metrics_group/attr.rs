@@ -4,13 +4,15 @@
 
 use proc_macro2::TokenTree;
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Meta, Path, Token, Type, UnOp};
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, Path, Token, Type, UnOp};
 
 use super::naming;
 use super::symbol::{
-    self, BUCKETS, CONTAINER_KEYS, COUNTER, CRATE, GAUGE, HELP, KEY, Key, LABEL, LABELS, METRIC,
-    METRICS, NAME, NESTED, PREFIX, SCALE, SKIP, SNAPSHOT, SNAPSHOT_FIELD_KEYS, UNIT,
+    self, AVG, BUCKETS, CONTAINER_KEYS, COUNT, COUNTER, CRATE, GAUGE, HELP, KEY, Key, LABEL,
+    LABELS, METRIC, METRICS, NAME, NESTED, PREFIX, SCALE, SKIP, SNAPSHOT, SNAPSHOT_CONTAINER_KEYS,
+    SNAPSHOT_FIELD_KEYS, SUM, SUMMARY, SUMMARY_KEYS, UNIT,
 };
 use crate::ctxt::Ctxt;
 use crate::krate::Krate;
@@ -28,6 +30,149 @@ pub(super) struct ContainerAttrs {
     pub(super) snapshot: Option<Path>,
     /// `labels = Type`, and the key as written.
     pub(super) labels: Option<(Path, Type)>,
+    /// Each `summary(…)`, in the order written.
+    pub(super) summaries: Vec<SummaryAttr>,
+}
+
+/// `summary(name = "…", sum = field | avg = field, count = field, scale = …, help = "…")`:
+/// a summary family from aggregates the struct keeps. The checks across keys (one of `sum`
+/// and `avg`, `count`, `name` and `help` given) are made when parsing; the fields named and
+/// the name's unit are checked in `ast.rs`.
+pub(super) struct SummaryAttr {
+    /// `summary`, as written (errors about the whole summary point at it).
+    pub(super) key: Path,
+    pub(super) name: Option<LitStr>,
+    pub(super) sum: Option<Given<Ident>>,
+    pub(super) avg: Option<Given<Ident>>,
+    pub(super) count: Option<Given<Ident>>,
+    pub(super) scale: Option<Given<f64>>,
+    pub(super) help: Option<Given<LitStr>>,
+    /// Whether a key failed to parse (then no error about a missing key is added).
+    pub(super) broken: bool,
+}
+
+impl SummaryAttr {
+    /// Parses the inside of `summary(…)`; errors go to `cx`, and the summary is returned
+    /// whatever they were (with `broken` set, or incomplete).
+    fn parse(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Self> {
+        let mut out = Self {
+            key: meta.path.clone(),
+            name: None,
+            sum: None,
+            avg: None,
+            count: None,
+            scale: None,
+            help: None,
+            broken: false,
+        };
+        if !meta.input.peek(syn::token::Paren) {
+            return Err(syn::Error::new_spanned(
+                &meta.path,
+                "expected `summary(name = \"…\", sum = field, count = field, help = \"…\")`",
+            ));
+        }
+        meta.parse_nested_meta(|inner| {
+            if let Err(error) = out.parse_key(&inner) {
+                out.broken = true;
+                cx.syn_error(error);
+                skip_value(&inner)?;
+            }
+            Ok(())
+        })?;
+        if out.broken {
+            return Ok(out);
+        }
+        if let (Some(_), Some(avg)) = (&out.sum, &out.avg) {
+            cx.error_spanned_by(
+                &avg.key,
+                "give `sum = field` (the total of the observations) or `avg = field` (their \
+                 average; the sum is avg × count), not both",
+            );
+        }
+        let mut missing = Vec::new();
+        if out.name.is_none() {
+            missing.push("`name = \"…\"` (the family's name after the prefix, ending in its base unit, like \"processing_seconds\")");
+        }
+        if out.sum.is_none() && out.avg.is_none() {
+            missing.push("`sum = field` (the field holding the total of the observations) or `avg = field` (the field holding their average)");
+        }
+        if out.count.is_none() {
+            missing.push("`count = field` (the field holding the number of observations)");
+        }
+        if out.help.is_none() {
+            missing.push("`help = \"…\"` (the HELP text: a summary has no field whose doc comment could give it)");
+        }
+        if !missing.is_empty() {
+            cx.error_spanned_by(
+                &out.key,
+                format!("this summary needs {}", missing.join(", and ")),
+            );
+        }
+        Ok(out)
+    }
+
+    fn parse_key(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let given_ident = |value| Given {
+            key: meta.path.clone(),
+            value,
+        };
+        let field = |key: Key| -> syn::Result<Ident> {
+            let expr: Expr = meta.value()?.parse()?;
+            match &expr {
+                Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+                    if let Some(ident) = path.path.get_ident() {
+                        return Ok(ident.clone());
+                    }
+                }
+                _ => {}
+            }
+            Err(syn::Error::new_spanned(
+                &expr,
+                format!("`{key}` names a field of the struct: write `{key} = field_name`"),
+            ))
+        };
+        if meta.path == NAME {
+            once(self.name.is_some(), meta, NAME)?;
+            self.name = Some(non_empty(meta.value()?.parse()?, "a metric name")?);
+        } else if meta.path == SUM {
+            once(self.sum.is_some(), meta, SUM)?;
+            self.sum = Some(given_ident(field(SUM)?));
+        } else if meta.path == AVG {
+            once(self.avg.is_some(), meta, AVG)?;
+            self.avg = Some(given_ident(field(AVG)?));
+        } else if meta.path == COUNT {
+            once(self.count.is_some(), meta, COUNT)?;
+            self.count = Some(given_ident(field(COUNT)?));
+        } else if meta.path == SCALE {
+            once(self.scale.is_some(), meta, SCALE)?;
+            self.scale = Some(Given {
+                key: meta.path.clone(),
+                value: parse_scale(&meta.value()?.parse()?)?,
+            });
+        } else if meta.path == HELP {
+            once(self.help.is_some(), meta, HELP)?;
+            self.help = Some(Given {
+                key: meta.path.clone(),
+                value: non_empty(meta.value()?.parse()?, "help text")?,
+            });
+        } else {
+            let note = ["quantiles", "quantile", "buckets"]
+                .iter()
+                .any(|key| meta.path.is_ident(key))
+                .then(|| {
+                    "a summary made from aggregates has `_sum` and `_count` only: the \
+                     program keeps a total (or an average) and a count, not the observations"
+                        .to_owned()
+                });
+            return Err(unknown_key(
+                meta,
+                "#[metrics(summary(…))]",
+                SUMMARY_KEYS,
+                note,
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl ContainerAttrs {
@@ -35,6 +180,9 @@ impl ContainerAttrs {
     pub(super) fn parse(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut out = Self::default();
         let mut krate_seen = false;
+        // Unknown keys are reported at the end: the keys listed depend on `snapshot`, which
+        // may come after them.
+        let mut unknown: Vec<Path> = Vec::new();
         for attr in attrs {
             if attr.path() == METRIC {
                 cx.error_spanned_by(
@@ -60,6 +208,8 @@ impl ContainerAttrs {
                         once(out.labels.is_some(), &meta, LABELS)?;
                         let ty: Type = meta.value()?.parse()?;
                         out.labels = Some((meta.path.clone(), ty));
+                    } else if meta.path == SUMMARY {
+                        out.summaries.push(SummaryAttr::parse(cx, &meta)?);
                     } else if meta.path == CRATE {
                         once(krate_seen, &meta, CRATE)?;
                         krate_seen = true;
@@ -71,7 +221,8 @@ impl ContainerAttrs {
                             }
                         }
                     } else {
-                        return Err(unknown_key(&meta, "#[metrics(…)]", CONTAINER_KEYS, None));
+                        unknown.push(meta.path.clone());
+                        skip_value(&meta)?;
                     }
                     Ok(())
                 })();
@@ -84,6 +235,14 @@ impl ContainerAttrs {
             if let Err(error) = result {
                 cx.syn_error(error);
             }
+        }
+        let keys = if out.snapshot.is_some() {
+            SNAPSHOT_CONTAINER_KEYS
+        } else {
+            CONTAINER_KEYS
+        };
+        for path in &unknown {
+            cx.syn_error(unknown_key_at(path, "#[metrics(…)]", keys, None));
         }
         out
     }
@@ -138,6 +297,8 @@ pub(super) struct FieldAttrs {
     pub(super) buckets: Option<Given<Buckets>>,
     pub(super) scale: Option<Given<f64>>,
     pub(super) key: Option<Given<LitStr>>,
+    /// `labels(name = "value", …)`: fixed labels on a value's samples.
+    pub(super) labels: Option<Given<Vec<FixedLabel>>>,
     pub(super) nested: Option<Path>,
     pub(super) skip: Option<Path>,
     pub(super) counter: Option<Path>,
@@ -182,6 +343,12 @@ impl FieldAttrs {
                     .iter()
                     .find(|&&key| meta.path == key)
                     .map(|key| {
+                        if *key == LABELS {
+                            return "`labels(…)` is for value fields of #[metrics(snapshot)] \
+                                    groups; in a live group, a `Family<Labels, Counter>` field \
+                                    has labels"
+                                .to_owned();
+                        }
                         format!(
                             "`{key}` is for fields of #[metrics(snapshot)] groups; in a live \
                              group the field's type (Counter, Gauge, Histogram, …) says what \
@@ -245,6 +412,13 @@ impl FieldAttrs {
                 once(self.scale.is_some(), meta, key)?;
                 self.scale = Some(given_scale(parse_scale(&meta.value()?.parse()?)?));
             }
+            LABELS => {
+                once(self.labels.is_some(), meta, key)?;
+                self.labels = Some(Given {
+                    key: meta.path.clone(),
+                    value: parse_fixed_labels(meta)?,
+                });
+            }
             NESTED => flag(&mut self.nested)?,
             SKIP => flag(&mut self.skip)?,
             COUNTER => flag(&mut self.counter)?,
@@ -271,6 +445,7 @@ impl FieldAttrs {
             (BUCKETS, self.buckets.as_ref().map(|g| &g.key)),
             (SCALE, self.scale.as_ref().map(|g| &g.key)),
             (KEY, self.key.as_ref().map(|g| &g.key)),
+            (LABELS, self.labels.as_ref().map(|g| &g.key)),
             (NESTED, self.nested.as_ref()),
             (SKIP, self.skip.as_ref()),
             (COUNTER, self.counter.as_ref()),
@@ -281,6 +456,63 @@ impl FieldAttrs {
             .into_iter()
             .filter_map(|(key, path)| path.map(|path| (key, path)))
             .collect()
+    }
+}
+
+/// A label with a fixed value, from `labels(name = "value")` on a snapshot value field.
+pub(super) struct FixedLabel {
+    /// The label name, as written (a keyword such as `type` is fine).
+    pub(super) name: Ident,
+    pub(super) value: LitStr,
+}
+
+/// Parses `labels(name = "value", …)`.
+fn parse_fixed_labels(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<FixedLabel>> {
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(syn::Error::new_spanned(
+            &meta.path,
+            "expected `labels(name = \"value\", …)`: labels with fixed values on this \
+             field's samples",
+        ));
+    }
+    let mut labels = Vec::new();
+    meta.parse_nested_meta(|inner| {
+        let Some(name) = inner.path.get_ident() else {
+            return Err(syn::Error::new_spanned(
+                &inner.path,
+                "expected a label name, like `labels(result = \"completed\")`",
+            ));
+        };
+        let value: Expr = inner.value()?.parse()?;
+        let Expr::Lit(ExprLit {
+            lit: Lit::Str(value),
+            ..
+        }) = value
+        else {
+            return Err(syn::Error::new_spanned(
+                &value,
+                "a fixed label value is a string literal, like `labels(result = \"completed\")`",
+            ));
+        };
+        labels.push(FixedLabel {
+            name: name.clone(),
+            value,
+        });
+        Ok(())
+    })?;
+    if labels.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &meta.path,
+            "`labels()` is empty: give at least one `name = \"value\"`",
+        ));
+    }
+    Ok(labels)
+}
+
+impl FixedLabel {
+    /// The label name, without `r#`.
+    pub(super) fn name(&self) -> String {
+        self.name.unraw().to_string()
     }
 }
 
@@ -428,13 +660,17 @@ fn unknown_key(
     keys: &[Key],
     note: Option<String>,
 ) -> syn::Error {
-    let key = meta.path.to_token_stream().to_string().replace(' ', "");
+    unknown_key_at(&meta.path, attribute, keys, note)
+}
+
+fn unknown_key_at(path: &Path, attribute: &str, keys: &[Key], note: Option<String>) -> syn::Error {
+    let key = path.to_token_stream().to_string().replace(' ', "");
     let suggestion = symbol::closest(&key, keys)
         .map(|close| format!(" (did you mean `{close}`?)"))
         .unwrap_or_default();
     let note = note.map(|note| format!("; {note}")).unwrap_or_default();
     syn::Error::new_spanned(
-        &meta.path,
+        path,
         format!(
             "unknown key `{key}` in {attribute}{suggestion}: expected {}{note}",
             symbol::list(keys)

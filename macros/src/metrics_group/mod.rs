@@ -1,5 +1,9 @@
 //! `#[derive(MetricsGroup)]`: a struct of metrics registered together (a live group), or a
-//! struct of plain values read at every scrape (`#[metrics(snapshot)]`).
+//! struct of plain values read at every scrape (`#[metrics(snapshot)]`). A snapshot group
+//! may put several value fields into one family with fixed labels (`#[metric(name = "x",
+//! labels(result = "ok"))]` on each), and add summaries made from aggregates it keeps
+//! (`#[metrics(summary(name = "…_seconds", sum = field | avg = field, count = field,
+//! scale = …, help = "…"))]`: `_sum` and `_count`, no quantiles).
 //!
 //! The pipeline: `attr.rs` parses the attributes, `ast.rs` reads each field and checks the
 //! names it renders to (`naming.rs` holds the Prometheus rules), then `live.rs` or
@@ -125,6 +129,208 @@ mod tests {
         });
         assert!(out.contains("compile_error"));
         assert!(!out.contains("impl"));
+    }
+
+    /// The messages of the errors `input` expands to.
+    fn errors(input: TokenStream) -> Vec<String> {
+        let input: DeriveInput = syn::parse2(input).unwrap_or_else(|error| panic!("{error}"));
+        let cx = Ctxt::new();
+        let attrs = ContainerAttrs::parse(&cx, &input.attrs);
+        let _ = Input::from_syn(&cx, &input, &attrs);
+        match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn summaries_from_aggregates() {
+        let out = expand_str(quote! {
+            #[metrics(prefix = "worker", snapshot)]
+            #[metrics(summary(name = "processing_seconds", avg = avg_us, count = processed,
+                              scale = 0.000001, help = "Processing."))]
+            #[metrics(summary(name = "busy_seconds", sum = busy, count = processed,
+                              help = "Busy."))]
+            #[metrics(summary(name = "wait_seconds", sum = wait_ms, count = processed,
+                              scale = 0.3, help = "Wait."))]
+            struct Stats {
+                #[metric(label)]
+                id: u32,
+                /// Processed.
+                #[metric(counter)]
+                processed: u64,
+                #[metric(skip)]
+                avg_us: f64,
+                #[metric(skip)]
+                busy: Duration,
+                #[metric(skip)]
+                wait_ms: f32,
+            }
+        });
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("constFAMILY_COUNT:::core::primitive::usize=4usize;"),
+            "{out}"
+        );
+        assert!(out.contains(
+            "field_desc(&__prefix,\"processing_seconds\",\"Processing.\",::promforge::\
+             MetricType::Summary)"
+        ));
+        // avg × count, divided by the scale's reciprocal; the struct's labels.
+        assert!(
+            out.contains(
+                "write_aggregate_summary(__out,__base+1usize,::promforge::__private::String::\
+             as_str(__labels),self.avg_us*self.processedas::core::primitive::f64/1000000f64,\
+             self.processedas::core::primitive::f64);"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("__base+2usize,"));
+        assert!(out.contains("::core::time::Duration::as_secs_f64(&self.busy),"));
+        // A scale that is not the reciprocal of a whole number multiplies.
+        assert!(
+            out.contains("self.wait_msas::core::primitive::f64*0.3f64,"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn summary_errors() {
+        let found = errors(quote! {
+            #[metrics(prefix = "w", snapshot)]
+            #[metrics(summary(name = "a_seconds", sum = total, count = count, help = "A."))]
+            #[metrics(summary(name = "b_seconds", sum = processed, count = took, help = "B."))]
+            #[metrics(summary(name = "processed_total", sum = took, count = processed,
+                              help = "C."))]
+            #[metrics(summary(name = "took_seconds", sum = took, count = processed, help = "D."))]
+            struct Stats {
+                /// Processed.
+                #[metric(counter)]
+                processed: u64,
+                #[metric(skip)]
+                total: Option<f64>,
+                #[metric(skip)]
+                count: bool,
+                /// Took.
+                #[metric(unit = "seconds")]
+                took: Duration,
+            }
+        });
+        let expected = [
+            "`sum = total`: field `total` is a `Option<f64>`; the field holding the total of \
+             the observations must be a number (integer or float) or a Duration",
+            "`count = count`: field `count` is a `bool`; the field holding the number of \
+             observations must be an integer or float",
+            "`count = took`: field `took` is a `Duration`; the field holding the number of \
+             observations must be an integer or float",
+            "`processed_total` does not end in a base unit",
+            "duplicate metric name `w_took_seconds`: field `took` has it already",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, expected) in found.iter().zip(expected) {
+            assert!(found.starts_with(expected), "{found}\n!=\n{expected}");
+        }
+
+        let found = errors(quote! {
+            #[metrics(summary(name = "a_seconds", sum = a, count = b, help = "A."))]
+            struct Live {
+                /// A.
+                a: Counter,
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("`summary(…)` is for snapshot groups"));
+
+        // A field named like a summary's sample.
+        let found = errors(quote! {
+            #[metrics(snapshot)]
+            #[metrics(summary(name = "x_seconds", sum = a, count = b, help = "X."))]
+            struct Stats {
+                #[metric(skip)]
+                a: f64,
+                /// B.
+                #[metric(name = "x_seconds_count")]
+                b: u64,
+            }
+        });
+        assert_eq!(
+            found,
+            [
+                "the summary `x_seconds` writes samples named `x_seconds_count`, the name of \
+              field `b`"
+            ]
+        );
+    }
+
+    #[test]
+    fn fixed_labels_share_a_family() {
+        let out = expand_str(quote! {
+            #[metrics(prefix = "r", snapshot)]
+            struct Stats {
+                /// By result.
+                #[metric(counter, name = "recycles", labels(result = "completed"))]
+                completed: u64,
+                /// Between the two.
+                other: u8,
+                #[metric(counter, name = "recycles", labels(result = "failed"))]
+                failed: u64,
+            }
+        });
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("constFAMILY_COUNT:::core::primitive::usize=2usize;"));
+        assert!(
+            out.contains(
+                "push_label_pair(__labels,\"result\",\"failed\");<u64as::promforge::__private::\
+             group::SnapshotValue>::write(&self.failed,__out,__base+0usize,"
+            ),
+            "{out}"
+        );
+
+        let found = errors(quote! {
+            #[metrics(snapshot)]
+            struct Stats {
+                #[metric(label)]
+                kind: String,
+                /// A.
+                #[metric(counter, name = "a", labels(result = "x"))]
+                a1: u64,
+                #[metric(name = "a", labels(result = "y"))]
+                a2: u64,
+                #[metric(counter, name = "a", labels(outcome = "y"))]
+                a3: u64,
+                #[metric(counter, name = "a", labels(result = "x"))]
+                a4: u64,
+                /// B.
+                #[metric(name = "b", labels(kind = "x", le = "1", kind = "y"))]
+                b: u64,
+                /// C.
+                #[metric(name = "c")]
+                c1: u64,
+                #[metric(name = "c", labels(kind = "y"))]
+                c2: u64,
+                /// D.
+                #[metric(key = "id", labels(kind = "z"))]
+                d: BTreeMap<String, u64>,
+            }
+        });
+        let expected = [
+            // A gauge `a` is another family than the counter `a_total`: it needs its HELP.
+            "metric `a2` has no help text",
+            "field `a3` writes into `a_total`, the family of field `a1`, whose fixed labels \
+             are (result)",
+            "field `a1` already writes the series {result=\"x\"} of `a_total`",
+            "`le` is a reserved label name",
+            "duplicate label `kind` in `labels(…)`: give it once",
+            "duplicate metric name `c`: field `c1` has it already",
+            "`labels(…)` applies to a value field: the keys of a map are written in its `key` \
+             label",
+            "`b` has the fixed label `kind`, which field `kind` already is",
+            "`c2` has the fixed label `kind`, which field `kind` already is",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, expected) in found.iter().zip(expected) {
+            assert!(found.starts_with(expected), "{found}\n!=\n{expected}");
+        }
     }
 
     #[test]

@@ -293,6 +293,43 @@ pub(super) fn apply_unit(name: &str, unit: &str) -> Result<String, String> {
     Ok(with_unit + total)
 }
 
+/// Checks the name of a summary made from aggregates (`#[metrics(summary(name = …))]`): it
+/// ends in a base unit (`processing_seconds`), since the sum is converted to one by `scale`.
+pub(super) fn check_summary_name(name: &str) -> Result<(), String> {
+    let units = BASE_UNITS.iter().filter(|&&unit| unit != "info");
+    if units
+        .clone()
+        .any(|unit| name.len() > unit.len() + 1 && name.ends_with(&format!("_{unit}")))
+    {
+        return Ok(());
+    }
+    if let Some(&(suffix, base)) = NON_BASE_SUFFIXES
+        .iter()
+        .find(|(suffix, _)| name.len() > suffix.len() && name.ends_with(suffix))
+    {
+        let stem = &name[..name.len() - suffix.len()];
+        let scale = NON_BASE_UNITS
+            .iter()
+            .find(|known| known.spellings.contains(&&suffix[1..]))
+            .and_then(|known| Some((known.scale?, known.what)))
+            .map(|(scale, what)| format!(", with scale = {scale} for values kept in {what}"))
+            .unwrap_or_default();
+        return Err(format!(
+            "`{name}` ends in `{suffix}`, which is not a base unit: name the summary \
+             `{stem}_{base}`{scale}"
+        ));
+    }
+    let stem = name.strip_suffix("_total").unwrap_or(name);
+    Err(format!(
+        "`{name}` does not end in a base unit: a summary's name ends in the unit of its sum \
+         ({}), like `{stem}_seconds` (its samples are `…_sum` and `…_count`)",
+        units
+            .map(|unit| format!("`_{unit}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
 /// Checks a metric name, or the part of one after a prefix (`prefixed`: it may then start
 /// with a digit). The error is a sentence for a compile error.
 pub(super) fn check_metric_name(name: &str, prefixed: bool) -> Result<(), String> {
@@ -465,6 +502,33 @@ mod tests {
                 .unwrap_or_default()
                 .contains("`_seconds`")
         );
+    }
+
+    #[test]
+    fn summary_names() {
+        assert_eq!(check_summary_name("processing_seconds"), Ok(()));
+        assert_eq!(check_summary_name("payload_bytes"), Ok(()));
+        assert_eq!(
+            check_summary_name("processing_ms")
+                .err()
+                .unwrap_or_default(),
+            "`processing_ms` ends in `_ms`, which is not a base unit: name the summary \
+             `processing_seconds`, with scale = 0.001 for values kept in milliseconds"
+        );
+        assert!(
+            check_summary_name("latency_secs")
+                .err()
+                .unwrap_or_default()
+                .ends_with("name the summary `latency_seconds`")
+        );
+        assert!(
+            check_summary_name("latency")
+                .err()
+                .unwrap_or_default()
+                .starts_with("`latency` does not end in a base unit")
+        );
+        assert!(check_summary_name("seconds").is_err());
+        assert!(check_summary_name("build_info").is_err());
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The expansion of a snapshot group (`#[metrics(snapshot)]`): `SnapshotGroup` (the
 //! families, in field order, and the samples of one value) and `register_snapshot`.
 
+use std::collections::BTreeMap;
+
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::ast::{Input, SnapshotField, SnapshotRole, Value};
+use super::ast::{AggregateField, AggregateSummary, Input, SnapshotField, SnapshotRole, Value};
 use super::{bounds, float, live};
 
 /// Where a field's families start, relative to the struct's first: a number of single
@@ -79,14 +81,7 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
     let mut describe = Vec::new();
     let mut push_labels = Vec::new();
     let mut collect = Vec::new();
-    let desc = |value: &Value| {
-        let name = &value.name;
-        let help = &value.help;
-        let metric_type = if value.counter {
-            quote!(Counter)
-        } else {
-            quote!(Gauge)
-        };
+    let desc = |name: &str, help: &str, metric_type: TokenStream| {
         quote! {
             #p::Vec::push(
                 __out,
@@ -94,6 +89,16 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
             );
         }
     };
+    let value_desc = |value: &Value| {
+        let metric_type = if value.counter {
+            quote!(Counter)
+        } else {
+            quote!(Gauge)
+        };
+        desc(&value.name, &value.help, metric_type)
+    };
+    // Where the families of values with fixed labels are, for the fields that join them.
+    let mut fixed_families: BTreeMap<&str, TokenStream> = BTreeMap::new();
     for field in fields {
         let member = field.member;
         let ty = field.ty;
@@ -105,13 +110,37 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
                 push_labels.push(quote!(#push_label(__labels, #name, &self.#member);));
             }
             SnapshotRole::Value(value) => {
-                describe.push(desc(value));
                 let scale = float(value.scale);
                 let write = quote_spanned!(span=> <#ty as #group::SnapshotValue>::write);
-                collect.push(quote! {
-                    #write(&self.#member, __out, __base + #at, #labels_str, #scale);
-                });
-                offset.single += 1;
+                let at = if value.shared {
+                    fixed_families
+                        .get(value.family.as_str())
+                        .cloned()
+                        .unwrap_or(at)
+                } else {
+                    describe.push(value_desc(value));
+                    if !value.labels.is_empty() {
+                        fixed_families.insert(&value.family, at.clone());
+                    }
+                    offset.single += 1;
+                    at
+                };
+                let write =
+                    quote!(#write(&self.#member, __out, __base + #at, #labels_str, #scale););
+                if value.labels.is_empty() {
+                    collect.push(write);
+                } else {
+                    let pairs = value
+                        .labels
+                        .iter()
+                        .map(|(name, value)| quote!(#p::push_label_pair(__labels, #name, #value);));
+                    collect.push(quote! {
+                        let __promforge_len = #p::String::len(__labels);
+                        #(#pairs)*
+                        #write
+                        #p::String::truncate(__labels, __promforge_len);
+                    });
+                }
             }
             SnapshotRole::Nested => {
                 let as_group = quote_spanned!(span=> <#ty as #group::SnapshotGroup>);
@@ -131,7 +160,7 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
                 let value_span = value_ty.span();
                 let record = match value {
                     Some(value) => {
-                        describe.push(desc(value));
+                        describe.push(value_desc(value));
                         let scale = float(value.scale);
                         let write = quote_spanned!(value_span=> <#value_ty as #group::SnapshotValue>::write);
                         offset.single += 1;
@@ -156,6 +185,15 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
             }
             SnapshotRole::Skip => {}
         }
+    }
+    for summary in &input.summaries {
+        let at = offset.tokens();
+        describe.push(desc(&summary.name, &summary.help, quote!(Summary)));
+        let (sum, count) = aggregate(summary);
+        collect.push(quote! {
+            #group::write_aggregate_summary(__out, __base + #at, #labels_str, #sum, #count);
+        });
+        offset.single += 1;
     }
     let family_count = offset.tokens();
     let (save_labels, restore_labels) = if push_labels.is_empty() {
@@ -184,7 +222,12 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
                     #(#describe)*
                 }
 
-                #[allow(unused_variables)]
+                #[allow(
+                    unused_variables,
+                    clippy::cast_precision_loss,
+                    clippy::cast_lossless,
+                    clippy::unnecessary_cast
+                )]
                 fn collect(
                     &self,
                     __out: &mut #krate::CollectorEncoder<'_>,
@@ -219,4 +262,48 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
             }
         };
     }
+}
+
+/// The expressions of a summary's sum (in the base unit) and count, as `f64`s.
+fn aggregate(summary: &AggregateSummary<'_>) -> (TokenStream, TokenStream) {
+    let read = |field: &AggregateField<'_>| {
+        let member = field.member;
+        let span = field.ty.span();
+        if field.duration {
+            quote_spanned!(span=> ::core::time::Duration::as_secs_f64(&self.#member))
+        } else if field.is_f64 {
+            quote!(self.#member)
+        } else {
+            quote_spanned!(span=> self.#member as ::core::primitive::f64)
+        }
+    };
+    let count = read(&summary.count);
+    let raw = read(&summary.sum);
+    let raw = if summary.avg {
+        quote!(#raw * #count)
+    } else {
+        raw
+    };
+    let scale = summary.scale;
+    let sum = if scale == 1.0 {
+        raw
+    } else if let Some(divisor) = exact_reciprocal(scale) {
+        // `x / 1000` is the correctly rounded result; `x * 0.001` may be off by one ulp
+        // (and then prints as `0.15000000000000002`).
+        let divisor = float(divisor);
+        quote!(#raw / #divisor)
+    } else {
+        let scale = float(scale);
+        quote!(#raw * #scale)
+    };
+    (sum, count)
+}
+
+/// `1 / scale` when it is a whole number (a scale such as `0.001` or `1e-6`), so that the sum
+/// is divided by it.
+fn exact_reciprocal(scale: f64) -> Option<f64> {
+    let reciprocal = 1.0 / scale;
+    let rounded = reciprocal.round();
+    (scale.abs() < 1.0 && rounded != 0.0 && ((reciprocal - rounded) / rounded).abs() < 1e-12)
+        .then_some(rounded)
 }

@@ -17,10 +17,21 @@ pub(super) const METRIC: Key = Key("metric");
 pub(super) const PREFIX: Key = Key("prefix");
 /// `crate = "path"`: where the runtime crate is, if not `::promforge`.
 pub(super) const CRATE: Key = Key("crate");
-/// `labels = Type`: a live group made once per label set, from families shared by all.
+/// `labels = Type` on a live struct: a live group made once per label set, from families
+/// shared by all. `labels(name = "value", …)` on a snapshot value field: labels with fixed
+/// values on its samples (fields of one name with such labels share one family).
 pub(super) const LABELS: Key = Key("labels");
 /// `snapshot`: a struct of plain values read at every scrape.
 pub(super) const SNAPSHOT: Key = Key("snapshot");
+/// `summary(name = "…", sum = field | avg = field, count = field, scale = …, help = "…")`: a
+/// summary family (`_sum` and `_count`, no quantiles) from aggregates a snapshot struct keeps.
+pub(super) const SUMMARY: Key = Key("summary");
+/// `sum = field` in `summary(…)`: the field holding the total of the observations.
+pub(super) const SUM: Key = Key("sum");
+/// `avg = field` in `summary(…)`: the field holding their average (sum = avg × count).
+pub(super) const AVG: Key = Key("avg");
+/// `count = field` in `summary(…)`: the field holding the number of observations.
+pub(super) const COUNT: Key = Key("count");
 
 /// `name = "…"`: the metric's name (the field's name otherwise); a label field's label name.
 pub(super) const NAME: Key = Key("name");
@@ -45,13 +56,17 @@ pub(super) const KEY: Key = Key("key");
 /// `scale = <number>`: a snapshot value is multiplied by it (to reach the base unit).
 pub(super) const SCALE: Key = Key("scale");
 
-/// The keys of `#[metrics(…)]`.
+/// The keys of `#[metrics(…)]` (as listed for a live group).
 pub(super) const CONTAINER_KEYS: &[Key] = &[PREFIX, SNAPSHOT, LABELS, CRATE];
+/// The keys of `#[metrics(…)]` on a snapshot group.
+pub(super) const SNAPSHOT_CONTAINER_KEYS: &[Key] = &[PREFIX, SNAPSHOT, SUMMARY, CRATE];
+/// The keys of `#[metrics(summary(…))]`.
+pub(super) const SUMMARY_KEYS: &[Key] = &[NAME, SUM, AVG, COUNT, SCALE, HELP];
 /// The keys of `#[metric(…)]` in a live group.
 pub(super) const LIVE_FIELD_KEYS: &[Key] = &[NAME, HELP, UNIT, BUCKETS, NESTED, SKIP];
 /// The keys of `#[metric(…)]` in a snapshot group.
 pub(super) const SNAPSHOT_FIELD_KEYS: &[Key] = &[
-    COUNTER, GAUGE, LABEL, KEY, NAME, HELP, UNIT, SCALE, NESTED, SKIP,
+    COUNTER, GAUGE, LABEL, LABELS, KEY, NAME, HELP, UNIT, SCALE, NESTED, SKIP,
 ];
 
 impl Key {
@@ -103,7 +118,7 @@ pub(super) fn closest(word: &str, keys: &[Key]) -> Option<Key> {
 }
 
 /// Levenshtein distance between two short ASCII-ish words.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

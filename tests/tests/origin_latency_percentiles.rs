@@ -1,0 +1,319 @@
+//! Origin 003 (latency percentiles) end to end: the example serves over TCP while its own
+//! load runs; `/metrics` parses strictly, passes `promtool`, and carries every family with
+//! its type, labels and plausible values; `/health` carries the percentiles.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use promforge_tests::exposition::{self, Exposition};
+use promforge_tests::{check_exposition, get};
+
+/// Every family the example serves: name, type, label names (besides `le`/`quantile`).
+const FAMILIES: &[(&str, &str, &[&str])] = &[
+    ("http_request_latency_seconds", "summary", &[]),
+    (
+        "route_calls_total",
+        "counter",
+        &["function", "module", "result", "error"],
+    ),
+    (
+        "route_duration_seconds",
+        "histogram",
+        &["function", "module"],
+    ),
+    ("route_in_flight", "gauge", &["function", "module"]),
+    ("cache_hits_total", "counter", &[]),
+    ("cache_misses_total", "counter", &[]),
+    ("cache_evictions_total", "counter", &[]),
+    (
+        "function_calls_total",
+        "counter",
+        &["function", "module", "result", "error"],
+    ),
+    (
+        "function_calls_duration_seconds",
+        "histogram",
+        &["function", "module"],
+    ),
+    (
+        "function_calls_concurrent",
+        "gauge",
+        &["function", "module"],
+    ),
+    ("websocket_open_connections", "gauge", &[]),
+    ("websocket_messages_sent_total", "counter", &[]),
+    ("tokio_event_loop_lag_seconds", "histogram", &[]),
+    ("tokio_workers", "gauge", &[]),
+    ("tokio_alive_tasks", "gauge", &[]),
+    ("tokio_global_queue_depth", "gauge", &[]),
+    (
+        "http_requests_total",
+        "counter",
+        &["method", "endpoint", "status"],
+    ),
+    (
+        "http_requests_failed_total",
+        "counter",
+        &["method", "endpoint", "status", "class"],
+    ),
+    (
+        "http_request_duration_seconds",
+        "histogram",
+        &["method", "endpoint"],
+    ),
+    ("http_requests_in_flight", "gauge", &[]),
+];
+
+/// The origin's `METRICS_HISTOGRAM_BUCKETS` (ms), as `le` values in seconds.
+const ROUTE_BUCKETS: &[&str] = &[
+    "0.025", "0.05", "0.1", "0.2", "0.35", "0.5", "0.75", "1", "1.5", "2.5", "5", "+Inf",
+];
+
+fn sum(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
+    e.samples()
+        .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.label(k) == Some(*v)))
+        .map(|s| s.value)
+        .sum()
+}
+
+/// Whether the load has produced everything the assertions look at.
+fn loaded(e: &Exposition) -> bool {
+    sum(e, "http_request_latency_seconds_count", &[]) >= 20.0
+        && sum(
+            e,
+            "route_duration_seconds_count",
+            &[("function", "todays_games")],
+        ) >= 8.0
+        && sum(e, "route_calls_total", &[("result", "error")]) > 0.0
+        && sum(e, "cache_hits_total", &[]) > 0.0
+        && sum(e, "cache_misses_total", &[]) > 0.0
+        && sum(e, "cache_evictions_total", &[]) > 0.0
+        && sum(e, "tokio_event_loop_lag_seconds_count", &[]) >= 1.0
+        && sum(e, "websocket_messages_sent_total", &[]) > 0.0
+        && sum(e, "function_calls_total", &[]) > 0.0
+}
+
+/// The `le` of the bucket holding quantile `q` (as `histogram_quantile` finds it) of the
+/// series of `family` whose labels include `labels`.
+fn quantile_bucket(e: &Exposition, family: &str, labels: &[(&str, &str)], q: f64) -> String {
+    let mut buckets: Vec<(f64, String, f64)> = e
+        .samples()
+        .filter(|s| {
+            s.name == format!("{family}_bucket")
+                && labels.iter().all(|(k, v)| s.label(k) == Some(*v))
+        })
+        .filter_map(|s| {
+            let le = s.label("le")?;
+            Some((le.parse::<f64>().ok()?, le.to_owned(), s.value))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last().map_or(0.0, |b| b.2);
+    assert!(total > 0.0, "{family}{labels:?}: no observations");
+    let rank = q * total;
+    let (_, le, _) = buckets
+        .iter()
+        .find(|b| b.2 >= rank)
+        .expect("the +Inf bucket holds every rank");
+    le.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
+    let running = promforge_examples::latency_percentiles::start("127.0.0.1:0".into()).await?;
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut text = get(running.addr, "/metrics").await.text();
+    while !exposition::parse(&text).is_ok_and(|e| loaded(&e)) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        text = get(running.addr, "/metrics").await.text();
+    }
+    let e = check_exposition(&text);
+    assert!(loaded(&e), "the load produced too little in 5 s:\n{text}");
+
+    // Every family, with its type and label names.
+    for (name, kind, labels) in FAMILIES {
+        let family = e
+            .family(name)
+            .unwrap_or_else(|| panic!("missing {name} in\n{text}"));
+        assert_eq!(family.kind, *kind, "{name}");
+        assert!(!family.samples.is_empty(), "{name} has no samples");
+        let expected: BTreeSet<&str> = labels.iter().copied().collect();
+        for sample in &family.samples {
+            let names: BTreeSet<&str> = sample
+                .labels
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| *n != "le" && *n != "quantile")
+                .collect();
+            assert_eq!(names, expected, "labels of {sample:?}");
+        }
+    }
+
+    // The 5-minute summary: p50 ≤ p90 ≤ p95 ≤ p99, plausible for these routes.
+    let quantiles: Vec<f64> = ["0.5", "0.9", "0.95", "0.99"]
+        .iter()
+        .map(|q| {
+            e.value("http_request_latency_seconds", &[("quantile", q)])
+                .unwrap_or_else(|| panic!("no quantile {q}"))
+        })
+        .collect();
+    assert!(
+        quantiles.iter().all(|q| q.is_finite() && *q >= 0.0),
+        "{quantiles:?}"
+    );
+    assert!(
+        quantiles.is_sorted(),
+        "quantiles not ordered: {quantiles:?}"
+    );
+    // A quarter of the requests wait 55–70 ms: the p99 is there, below a second.
+    assert!((0.05..1.0).contains(&quantiles[3]), "p99 {quantiles:?}");
+    assert!(sum(&e, "http_request_latency_seconds_sum", &[]) > 0.0);
+
+    // Instrumented routes: the origin's buckets, results, and the synthetic latency.
+    let les: Vec<&str> = e
+        .family("route_duration_seconds")
+        .expect("route histogram")
+        .samples
+        .iter()
+        .filter(|s| s.label("function") == Some("todays_games"))
+        .filter_map(|s| s.label("le"))
+        .collect();
+    assert_eq!(les, ROUTE_BUCKETS);
+    assert_eq!(
+        quantile_bucket(
+            &e,
+            "route_duration_seconds",
+            &[("function", "todays_games")],
+            0.99
+        ),
+        "0.1",
+        "p99 of /todays-games should be in (0.05, 0.1]"
+    );
+    assert_eq!(
+        quantile_bucket(
+            &e,
+            "http_request_duration_seconds",
+            &[("endpoint", "/todays-games")],
+            0.99
+        ),
+        "0.1"
+    );
+    assert!(
+        sum(
+            &e,
+            "route_calls_total",
+            &[("function", "todays_games"), ("result", "ok")]
+        ) > 0.0
+    );
+    assert!(
+        sum(
+            &e,
+            "route_calls_total",
+            &[("function", "model_health"), ("error", "model_not_found")]
+        ) > 0.0
+    );
+    for sample in &e.family("route_in_flight").expect("in flight").samples {
+        assert!(sample.value >= 0.0, "{sample:?}");
+    }
+
+    // The cache hook: counters and the wrapped operations.
+    assert!(sum(&e, "cache_hits_total", &[]) > 0.0);
+    assert!(sum(&e, "cache_misses_total", &[]) > 0.0);
+    assert!(sum(&e, "cache_evictions_total", &[]) > 0.0);
+    let functions: BTreeSet<&str> = e
+        .family("function_calls_total")
+        .expect("cache operations")
+        .samples
+        .iter()
+        .filter_map(|s| s.label("function"))
+        .collect();
+    assert!(
+        functions.iter().any(|f| f.ends_with("get"))
+            && functions.iter().any(|f| f.ends_with("set")),
+        "cache operations: {functions:?}"
+    );
+
+    // Event-loop lag: the probe has sampled.
+    assert!(sum(&e, "tokio_event_loop_lag_seconds_count", &[]) >= 1.0);
+    assert!(sum(&e, "tokio_event_loop_lag_seconds_sum", &[]) >= 0.0);
+    assert!(sum(&e, "tokio_workers", &[]) >= 1.0);
+
+    // WebSocket activity.
+    assert!(sum(&e, "websocket_open_connections", &[]) >= 0.0);
+    assert!(sum(&e, "websocket_messages_sent_total", &[]) > 0.0);
+
+    // HTTP middleware: by route template.
+    assert!(
+        sum(
+            &e,
+            "http_requests_total",
+            &[
+                ("method", "GET"),
+                ("endpoint", "/todays-games"),
+                ("status", "200")
+            ]
+        ) > 0.0
+    );
+    assert!(
+        sum(
+            &e,
+            "http_requests_total",
+            &[
+                ("endpoint", "/model/{model_name}/health"),
+                ("status", "404")
+            ]
+        ) > 0.0
+    );
+
+    // `/health`: the origin's JSON, percentiles read back from the summary.
+    let health = get(running.addr, "/health").await;
+    assert_eq!(health.status, 200);
+    let health = health.json();
+    assert_eq!(health["status"], "healthy");
+    let p: Vec<f64> = ["p50", "p90", "p95", "p99"]
+        .iter()
+        .map(|q| {
+            health[format!("{q}_latency_ms")]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{q}_latency_ms in {health}"))
+        })
+        .collect();
+    assert!(p.is_sorted(), "health percentiles not ordered: {p:?}");
+    assert!((50.0..1000.0).contains(&p[3]), "p99_latency_ms {p:?}");
+    assert!(
+        health["total_requests"].as_u64().unwrap_or(0) >= 20,
+        "{health}"
+    );
+    assert!(health["avg_latency_ms"].as_f64().is_some_and(|v| v > 0.0));
+    let error_rate = health["error_rate"].as_f64().expect("error_rate");
+    assert!(error_rate > 0.0 && error_rate < 1.0, "{error_rate}");
+    assert!(
+        health["cache"]["hits"].as_u64().unwrap_or(0) > 0,
+        "{health}"
+    );
+    assert!(health["cache"]["misses"].as_u64().unwrap_or(0) > 0);
+    let hit_rate = health["cache"]["hit_rate"].as_f64().expect("hit_rate");
+    assert!((0.0..=1.0).contains(&hit_rate));
+    assert!(
+        health["event_loop"]["avg_lag_ms"].as_f64().is_some(),
+        "{health}"
+    );
+    assert!(health["event_loop"]["p95_lag_ms"].as_f64().is_some());
+    assert_eq!(health["event_loop"]["monitoring_active"], true);
+    assert!(health["websocket"]["messages_sent"].as_u64().unwrap_or(0) > 0);
+    assert!(
+        health["websocket"]["open_connections_estimate"]
+            .as_i64()
+            .is_some()
+    );
+    let histogram = health["latency_histogram"]
+        .as_object()
+        .expect("latency_histogram");
+    for key in ["25", "50", "100", "5000", "+Inf"] {
+        assert!(histogram.contains_key(key), "{key} in {histogram:?}");
+    }
+
+    (running.stop)();
+    Ok(())
+}
