@@ -69,9 +69,6 @@
 //! `/system`, `/todays-games` (instrumented, as in the origin), `/health` (the origin's
 //! JSON), `/metrics`, `/ready`.
 
-// `#[derive(MetricsGroup)]` currently expands to `FieldOptions { …, ..Default::default() }`
-// with every field given, which clippy reports as `needless_update` in this module.
-#![allow(clippy::needless_update)]
 
 use std::collections::HashMap;
 use std::io;

@@ -82,10 +82,6 @@
 //! and action), failed actions are queued and retried up to three times by a worker, and
 //! listeners save a checkpoint every 25 events and now and then reconnect and recover it.
 
-// Workaround: `#[derive(MetricsGroup)]` writes `FieldOptions { buckets, state_label,
-// ..Default::default() }` into this module, which clippy's `needless_update` flags while
-// `FieldOptions` has no other field. Remove once the derive allows it itself.
-#![allow(clippy::needless_update)]
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

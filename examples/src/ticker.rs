@@ -66,9 +66,6 @@
 //! (`pause`, `resume`, `stop`; needs `Authorization: Bearer ticker-admin`), `/metrics`,
 //! `/health`, `/ready`.
 
-// `#[derive(MetricsGroup)]` currently expands to `FieldOptions { …, ..Default::default() }`
-// with every field given, which clippy reports as `needless_update` in this module.
-#![allow(clippy::needless_update)]
 
 use std::io;
 use std::net::SocketAddr;

@@ -53,3 +53,19 @@ pub(crate) fn failed(error: &syn::Error, fallback: TokenStream) -> TokenStream {
     out.extend(fallback);
     out
 }
+
+/// The output of a derive that failed: the errors, then the stub impl `stub` writes — unless
+/// the `crate = "…"` path is invalid (`krate_invalid`), when code naming it would only add
+/// errors about a crate that is not there.
+pub(crate) fn failed_derive(
+    error: &syn::Error,
+    krate_invalid: bool,
+    stub: impl FnOnce() -> TokenStream,
+) -> TokenStream {
+    let stub = if krate_invalid {
+        TokenStream::new()
+    } else {
+        stub()
+    };
+    failed(error, stub)
+}

@@ -8,10 +8,13 @@
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
 
+mod attr_util;
 mod ctxt;
+mod generics;
 mod instrument;
 mod krate;
 mod labels;
+mod metric_options;
 mod metrics_group;
 mod names;
 mod symbol;
@@ -60,9 +63,20 @@ pub fn derive_label_set(input: TokenStream) -> TokenStream {
 /// their own, and those marked `#[instrument_metrics(skip)]`, which are left alone).
 ///
 /// Options, each at most once: `prefix = "…"`, `name = "…"` (families of the function's
-/// own), `labels(label = argument_expr, …)` and `buckets = [f64, …]` / `latency` / `http`
-/// (both with `name`), `skip(calls, duration, in_flight)`, `registry = expr` (a `Registry`,
-/// or something that derefs to one), `crate = "path"`.
+/// own), `labels(label = argument_expr, …)`, `buckets = …` and `summary` (these three with
+/// `name`), `skip(calls, duration, in_flight)`, `registry = expr` (a `Registry`, or
+/// something that derefs to one), `crate = "path"`.
+///
+/// - `buckets`: `[f64, …]`, a preset (`latency`, `http`), or bounds computed at compile
+///   time: `exponential(start, factor, count)` (start > 0, factor > 1) or
+///   `linear(start, width, count)` (width > 0), count from 1 to 1000, each bound rounded to
+///   15 significant digits as `promforge::exponential_buckets` / `linear_buckets` do.
+/// - `summary`, or `summary(quantiles = [0.5, 0.99], max_age = "5m", age_buckets = 5)`:
+///   `<name>_duration_seconds` is a summary (a `quantile` label, `_sum`, `_count`: quantiles
+///   over a sliding window) instead of a histogram; settings left out keep the defaults of
+///   `promforge::Summary` (p50, p90, p95, p99 over 10 minutes, in 5 slices). Quantiles are
+///   number literals in (0, 1), each once; `max_age` is a whole number and a unit (`ms`,
+///   `s`, `m`, `h`), one or more (`"1h30m"`). Not with `buckets` or `skip(duration)`.
 ///
 /// The signature, attributes and visibility stay exactly as written; the body is wrapped.
 /// An `async fn` is timed over its whole future, and a future dropped before it completes is
@@ -85,8 +99,17 @@ pub fn instrument_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   `celsius`, `info`; a name ending in a non-base unit such as `_ms`, `_mb` or `_percent`
 ///   has that ending replaced). The registry adds `_total` to counters.
 /// - On the struct, `#[metrics(prefix = "…", labels = Type, snapshot, crate = "path")]`; on
-///   a field, `#[metric(name = "…", help = "…", unit = "…", buckets = [f64, …], nested, skip)]`
-///   (`skip`: built with `Default::default()`, not registered).
+///   a field, `#[metric(name = "…", help = "…", unit = "…", buckets = …, quantiles = […],
+///   max_age = "…", age_buckets = n, nested, skip)]` (`skip`: built with
+///   `Default::default()`, not registered).
+/// - `buckets` (a `Histogram`, or a `Family` of them): `[f64, …]`, the path of a
+///   `&'static [f64]` constant, a preset (`latency`, `http`: the runtime's
+///   `instrument::BUCKETS_LATENCY` / `BUCKETS_HTTP`), or `exponential(start, factor, count)`
+///   / `linear(start, width, count)`, computed at compile time as in `#[instrument_metrics]`.
+/// - `quantiles`, `max_age`, `age_buckets` (a `Summary`, or a `Family` of them): the
+///   quantiles reported (number literals in (0, 1), each once), how far back they look
+///   (`"30s"`, `"5m"`, `"1h"`, `"500ms"`, `"1h30m"`) and in how many slices the window is
+///   kept; each left out keeps the default of `promforge::Summary`.
 ///
 /// With `labels = L`, the derive also writes `<Name>Families` (one `Family<L, _>` per field,
 /// itself a group), whose `for_labels(&labels)` gives the group of one label set, and

@@ -41,8 +41,26 @@ pub(crate) const IN_FLIGHT: Symbol = Symbol("in_flight");
 pub(crate) const LATENCY: Symbol = Symbol("latency");
 /// `buckets = http`: HTTP request latencies, 10 ms to 10 s.
 pub(crate) const HTTP: Symbol = Symbol("http");
+/// `buckets = exponential(start, factor, count)`: bounds computed at compile time.
+pub(crate) const EXPONENTIAL: Symbol = Symbol("exponential");
+/// `buckets = linear(start, width, count)`: bounds computed at compile time.
+pub(crate) const LINEAR: Symbol = Symbol("linear");
+/// `summary` or `summary(quantiles = …, max_age = …, age_buckets = …)`: durations recorded
+/// in a summary (quantiles over a sliding window) instead of a histogram.
+pub(crate) const SUMMARY: Symbol = Symbol("summary");
+/// `quantiles = [0.5, 0.99]`: the quantiles a summary reports.
+pub(crate) const QUANTILES: Symbol = Symbol("quantiles");
+/// `max_age = "5m"`: how far back a summary's quantiles look.
+pub(crate) const MAX_AGE: Symbol = Symbol("max_age");
+/// `age_buckets = 5`: in how many slices a summary keeps its window.
+pub(crate) const AGE_BUCKETS: Symbol = Symbol("age_buckets");
 
 impl Symbol {
+    /// A symbol (for the tables of each macro).
+    pub(crate) const fn new(text: &'static str) -> Self {
+        Self(text)
+    }
+
     /// The symbol's text.
     pub(crate) const fn as_str(self) -> &'static str {
         self.0
@@ -91,4 +109,47 @@ pub(crate) fn list(symbols: &[Symbol]) -> String {
         out.push('`');
     }
     out
+}
+
+/// The symbol of `symbols` closest to a misspelled `word` (at most two edits away), if any.
+pub(crate) fn closest(word: &str, symbols: &[Symbol]) -> Option<Symbol> {
+    symbols
+        .iter()
+        .map(|&symbol| (edit_distance(word, symbol.as_str()), symbol))
+        .filter(|&(distance, _)| distance <= 2 && distance < word.len())
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, symbol)| symbol)
+}
+
+/// Levenshtein distance between two short ASCII-ish words.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            let insertion = current[j] + 1;
+            let deletion = previous[j + 1] + 1;
+            current.push(substitution.min(insertion).min(deletion));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_edit_distances() {
+        assert_eq!(list(&[NAME]), "`name`");
+        assert_eq!(list(&[NAME, PREFIX, CRATE]), "`name`, `prefix` or `crate`");
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(closest("nmae", &[NAME, PREFIX]), Some(NAME));
+        assert_eq!(closest("x", &[NAME]), None);
+    }
 }

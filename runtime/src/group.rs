@@ -9,17 +9,79 @@ use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
 use crate::encode::{MetricType, push_label_pair};
 use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
-use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
+use crate::metrics::{
+    Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram, Summary,
+};
 use crate::registry::Registry;
 
 /// Per-field settings a [`GroupMetric`] is made with.
-#[derive(Debug, Clone, Copy, Default)]
+///
+/// The derive writes them with the `const fn` setters, from [`FieldOptions::new`]
+/// (`FieldOptions::new().buckets(&[0.1, 1.0]).state_label("status")`): a setting added
+/// later keeps its default in code written before it, and the user's crate sees no struct
+/// literal (clippy's `needless_update` has nothing to say about).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FieldOptions {
     /// Histogram upper bounds (checked at compile time by the derive), if given.
     pub buckets: Option<&'static [f64]>,
     /// The label of a [`StateSet`](crate::StateSet) field (the derive passes the metric's
     /// name, as OpenMetrics state sets do); `state` when not given.
     pub state_label: Option<&'static str>,
+    /// A [`Summary`]'s quantiles (checked at compile time by the derive); the default
+    /// quantiles when not given.
+    pub quantiles: Option<&'static [f64]>,
+    /// How far back a [`Summary`]'s quantiles look; the default window when not given.
+    pub max_age: Option<Duration>,
+    /// In how many slices a [`Summary`] keeps its window; the default when not given.
+    pub age_buckets: Option<usize>,
+}
+
+impl FieldOptions {
+    /// No setting given: every metric is made with its defaults.
+    pub const fn new() -> Self {
+        Self {
+            buckets: None,
+            state_label: None,
+            quantiles: None,
+            max_age: None,
+            age_buckets: None,
+        }
+    }
+
+    /// A histogram's upper bounds.
+    #[must_use]
+    pub const fn buckets(mut self, buckets: &'static [f64]) -> Self {
+        self.buckets = Some(buckets);
+        self
+    }
+
+    /// A state set's label.
+    #[must_use]
+    pub const fn state_label(mut self, label: &'static str) -> Self {
+        self.state_label = Some(label);
+        self
+    }
+
+    /// A summary's quantiles.
+    #[must_use]
+    pub const fn quantiles(mut self, quantiles: &'static [f64]) -> Self {
+        self.quantiles = Some(quantiles);
+        self
+    }
+
+    /// A summary's window.
+    #[must_use]
+    pub const fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// In how many slices a summary keeps its window.
+    #[must_use]
+    pub const fn age_buckets(mut self, age_buckets: usize) -> Self {
+        self.age_buckets = Some(age_buckets);
+        self
+    }
 }
 
 /// A metric type that can be a field of a `#[derive(MetricsGroup)]` struct.
@@ -69,9 +131,9 @@ impl GroupMetric for Histogram {
     }
 }
 
-impl GroupMetric for crate::metrics::Summary {
-    fn create(_: &FieldOptions) -> Result<Self, Error> {
-        Ok(Self::new())
+impl GroupMetric for Summary {
+    fn create(options: &FieldOptions) -> Result<Self, Error> {
+        Summary::from_options(options.quantiles, options.max_age, options.age_buckets)
     }
 
     fn create_default() -> Self {
@@ -377,4 +439,43 @@ pub fn write_aggregate_summary(
         encoder.sample("_sum", "", sum);
         encoder.sample("_count", "", count);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_options_are_built_in_const_context() {
+        const OPTIONS: FieldOptions = FieldOptions::new()
+            .buckets(&[0.1, 1.0])
+            .state_label("status")
+            .quantiles(&[0.5, 0.99])
+            .max_age(Duration::from_secs(300))
+            .age_buckets(3);
+        assert_eq!(OPTIONS.buckets, Some(&[0.1, 1.0][..]));
+        assert_eq!(OPTIONS.state_label, Some("status"));
+        assert_eq!(OPTIONS.quantiles, Some(&[0.5, 0.99][..]));
+        assert_eq!(OPTIONS.max_age, Some(Duration::from_secs(300)));
+        assert_eq!(OPTIONS.age_buckets, Some(3));
+        assert_eq!(FieldOptions::new(), FieldOptions::default());
+    }
+
+    #[test]
+    fn summary_fields_take_their_options() -> Result<(), Error> {
+        let options = FieldOptions::new().quantiles(&[0.9, 0.1]).age_buckets(2);
+        let summary = Summary::create(&options)?;
+        assert_eq!(summary.configured_quantiles(), [0.1, 0.9]);
+        let plain = Summary::create(&FieldOptions::new())?;
+        assert_eq!(
+            plain.configured_quantiles(),
+            crate::metrics::DEFAULT_QUANTILES
+        );
+        assert!(Summary::create(&FieldOptions::new().quantiles(&[1.0])).is_err());
+        // A family checks the options once, then makes every series with them.
+        let family = Family::<(), Summary>::create(&options)?;
+        assert_eq!(family.get(&()).configured_quantiles(), [0.1, 0.9]);
+        assert!(Family::<(), Summary>::create(&FieldOptions::new().age_buckets(0)).is_err());
+        Ok(())
+    }
 }

@@ -11,6 +11,9 @@
 //!
 //! With `name = "x"` a function gets families of its own: `x_calls_total`,
 //! `x_duration_seconds`, `x_in_flight`, which may carry extra labels from its arguments.
+//! With `summary` too, `x_duration_seconds` is a [`Summary`] (quantiles over a sliding
+//! window, `quantile` label, `_sum`, `_count`) instead of a histogram. The first call site
+//! of a name to run makes its families: two functions sharing a name share its layout.
 //!
 //! The cost of a call: on the first call of a call site, its series are looked up once and
 //! kept in a `static`; every call after that is two clock reads and a few atomic operations
@@ -22,13 +25,14 @@ use quanta::Instant;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 #[cfg(not(feature = "fast-clock"))]
 use std::time::Instant;
 
 use crate::Error;
 use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
-use crate::metrics::{Counter, Gauge, Histogram};
+use crate::metrics::{Counter, Gauge, Histogram, Summary};
 use crate::registry::{Registry, default_registry};
 
 /// Function latency buckets, in seconds: 1 ms to 10 s.
@@ -94,12 +98,66 @@ pub struct SiteConfig {
     pub name: Option<&'static str>,
     /// Duration buckets (only used with `name`; the shared family uses [`BUCKETS_LATENCY`]).
     pub buckets: &'static [f64],
+    /// Durations go in a summary with these settings instead of a histogram (only used
+    /// with `name`: the shared family is a histogram).
+    pub summary: Option<SummaryOptions>,
     /// Whether calls are counted.
     pub calls: bool,
     /// Whether durations are recorded.
     pub duration: bool,
     /// Whether calls in progress are tracked.
     pub in_flight: bool,
+}
+
+/// The summary an instrumented function's durations go in
+/// (`#[instrument_metrics(name = "…", summary(quantiles = […], max_age = "5m"))]`): each
+/// setting not given keeps the default of [`Summary`]. Built with the `const fn` setters
+/// from [`SummaryOptions::new`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SummaryOptions {
+    /// The quantiles reported.
+    pub quantiles: Option<&'static [f64]>,
+    /// How far back the quantiles look.
+    pub max_age: Option<Duration>,
+    /// In how many slices the window is kept.
+    pub age_buckets: Option<usize>,
+}
+
+impl SummaryOptions {
+    /// The defaults of [`Summary`].
+    pub const fn new() -> Self {
+        Self {
+            quantiles: None,
+            max_age: None,
+            age_buckets: None,
+        }
+    }
+
+    /// The quantiles reported.
+    #[must_use]
+    pub const fn quantiles(mut self, quantiles: &'static [f64]) -> Self {
+        self.quantiles = Some(quantiles);
+        self
+    }
+
+    /// How far back the quantiles look.
+    #[must_use]
+    pub const fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// In how many slices the window is kept.
+    #[must_use]
+    pub const fn age_buckets(mut self, age_buckets: usize) -> Self {
+        self.age_buckets = Some(age_buckets);
+        self
+    }
+
+    /// A summary with these settings.
+    pub fn build(&self) -> Result<Summary, Error> {
+        Summary::from_options(self.quantiles, self.max_age, self.age_buckets)
+    }
 }
 
 /// One instrumented call site: its configuration and, after the first call, its series.
@@ -115,8 +173,14 @@ struct SharedFamilies {
     calls_name: String,
     calls: Family<CallLabels, Counter>,
     calls_registered: OnceLock<()>,
-    duration: Family<FnLabels, Histogram>,
+    duration: DurationFamily,
     in_flight: Family<FnLabels, Gauge>,
+}
+
+/// The family durations are recorded in.
+enum DurationFamily {
+    Histogram(Family<FnLabels, Histogram>),
+    Summary(Family<FnLabels, Summary>),
 }
 
 impl std::fmt::Debug for SharedFamilies {
@@ -139,7 +203,10 @@ struct SiteMetrics {
     calls: OnceLock<[Counter; 4]>,
     /// Counters of `result="error", error="<variant>"`, by variant, resolved on first use.
     error_labels: [OnceLock<(&'static str, Counter)>; 8],
+    /// The duration series, when durations are recorded in a histogram.
     duration: Option<Histogram>,
+    /// The duration series, when they are recorded in a summary (`summary`).
+    duration_summary: Option<Summary>,
     in_flight: Option<Gauge>,
 }
 
@@ -180,22 +247,32 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
             format!("`{name}`"),
         ),
     };
-    let buckets = match config.name {
-        None => BUCKETS_LATENCY,
-        Some(_) => config.buckets,
+    let duration_help = format!("Duration of calls to {help}, in seconds.");
+    let (duration, registered) = match (config.name, config.summary) {
+        (Some(_), Some(options)) => {
+            let options = options.build().map(|_| options).unwrap_or_else(|e| {
+                report(&e);
+                SummaryOptions::new()
+            });
+            let family =
+                Family::<FnLabels, Summary>::new_with(move || options.build().unwrap_or_default());
+            let registered = registry.register(&duration_name, &duration_help, family.clone());
+            (DurationFamily::Summary(family), registered)
+        }
+        (name, _) => {
+            let buckets = name.map_or(BUCKETS_LATENCY, |_| config.buckets);
+            let family = Family::<FnLabels, Histogram>::with_buckets(buckets).unwrap_or_else(|e| {
+                report(&e);
+                Family::new()
+            });
+            let registered = registry.register(&duration_name, &duration_help, family.clone());
+            (DurationFamily::Histogram(family), registered)
+        }
     };
-    let duration = Family::<FnLabels, Histogram>::with_buckets(buckets).unwrap_or_else(|e| {
-        report(&e);
-        Family::new()
-    });
-    let in_flight = Family::<FnLabels, Gauge>::new();
-    if let Err(e) = registry.register(
-        &duration_name,
-        &format!("Duration of calls to {help}, in seconds."),
-        duration.clone(),
-    ) {
+    if let Err(e) = registered {
         report(&e);
     }
+    let in_flight = Family::<FnLabels, Gauge>::new();
     if let Err(e) = registry.register(
         &in_flight_name,
         &format!("Calls to {help} in progress."),
@@ -300,10 +377,14 @@ impl SiteMetrics {
             function: config.function,
             module: config.module,
         };
+        let (duration, duration_summary) = match (&shared.duration, config.duration) {
+            (_, false) => (None, None),
+            (DurationFamily::Histogram(family), true) => (Some(family.get(&labels).clone()), None),
+            (DurationFamily::Summary(family), true) => (None, Some(family.get(&labels).clone())),
+        };
         Self {
-            duration: config
-                .duration
-                .then(|| shared.duration.get(&labels).clone()),
+            duration,
+            duration_summary,
             in_flight: config
                 .in_flight
                 .then(|| shared.in_flight.get(&labels).clone()),
@@ -459,9 +540,10 @@ impl CallGuard {
         if let Some(gauge) = &metrics.in_flight {
             gauge.inc();
         }
+        let timed = metrics.duration.is_some() || metrics.duration_summary.is_some();
         Self {
             metrics: Some(metrics),
-            start: metrics.duration.as_ref().map(|_| Instant::now()),
+            start: timed.then(Instant::now),
             done: false,
         }
     }
@@ -499,8 +581,13 @@ impl CallGuard {
         let Some(metrics) = self.metrics else {
             return;
         };
-        if let (Some(start), Some(histogram)) = (self.start, &metrics.duration) {
-            histogram.observe(start.elapsed().as_secs_f64());
+        if let Some(start) = self.start {
+            // The histogram first: the summary is the rarer case.
+            if let Some(histogram) = &metrics.duration {
+                histogram.observe(start.elapsed().as_secs_f64());
+            } else if let Some(summary) = &metrics.duration_summary {
+                summary.observe(start.elapsed().as_secs_f64());
+            }
         }
         if let Some(gauge) = &metrics.in_flight {
             gauge.dec();
@@ -629,5 +716,78 @@ impl<L: LabelSet + 'static> LabeledCalls<L> {
             }
             family
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn config(name: &'static str, summary: Option<SummaryOptions>) -> SiteConfig {
+        SiteConfig {
+            function: "f",
+            module: "m",
+            prefix: "",
+            name: Some(name),
+            buckets: &[0.5, 1.0],
+            summary,
+            calls: true,
+            duration: true,
+            in_flight: true,
+        }
+    }
+
+    static HISTOGRAM_SITE: Site = Site::new(config("timed_by_histogram", None));
+    static SUMMARY_SITE: Site = Site::new(config(
+        "timed_by_summary",
+        Some(
+            SummaryOptions::new()
+                .quantiles(&[0.5, 0.99])
+                .max_age(Duration::from_secs(60))
+                .age_buckets(2),
+        ),
+    ));
+
+    #[test]
+    fn durations_go_in_a_histogram_or_a_summary() {
+        let registry = Registry::new();
+        HISTOGRAM_SITE.start_in(&registry).finish(Outcome::Ok);
+        SUMMARY_SITE.start_in(&registry).finish(Outcome::Ok);
+        SUMMARY_SITE.start_in(&registry).finish(Outcome::Error);
+        let text = registry.render();
+        assert!(
+            text.contains("# TYPE timed_by_histogram_duration_seconds histogram\n"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "timed_by_histogram_duration_seconds_bucket{function=\"f\",module=\"m\",le=\"0.5\"} 1\n"
+        ));
+        assert!(
+            text.contains("# TYPE timed_by_summary_duration_seconds summary\n"),
+            "{text}"
+        );
+        for quantile in ["0.5", "0.99"] {
+            assert!(
+                text.contains(&format!(
+                    "timed_by_summary_duration_seconds{{function=\"f\",module=\"m\",quantile=\"{quantile}\"}} "
+                )),
+                "{text}"
+            );
+        }
+        assert!(
+            text.contains(
+                "timed_by_summary_duration_seconds_count{function=\"f\",module=\"m\"} 2\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("timed_by_summary_duration_seconds_bucket"));
+        assert_eq!(
+            SummaryOptions::new().age_buckets(2),
+            SummaryOptions {
+                age_buckets: Some(2),
+                ..SummaryOptions::default()
+            }
+        );
+        assert!(SummaryOptions::new().quantiles(&[0.0]).build().is_err());
     }
 }

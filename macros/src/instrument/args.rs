@@ -1,25 +1,27 @@
 //! `#[instrument_metrics(…)]`: the options as written, parsed into syntax (checked in
 //! `check.rs`). Every mistake is recorded and parsing goes on with the next option.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
-use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, LitStr, Path, Token, bracketed, token};
+use syn::{Expr, Ident, LitStr, Path, Token, token};
 
+use crate::attr_util::{go_on, parse_nested_keys, skip_value, tokens_text};
 use crate::ctxt::Ctxt;
 use crate::krate::Krate;
 use crate::symbol::{
-    BUCKETS, CALLS, CRATE, DURATION, HTTP, IN_FLIGHT, LABELS, LATENCY, NAME, PREFIX, REGISTRY,
-    SKIP, Symbol,
+    AGE_BUCKETS, BUCKETS, CALLS, CRATE, DURATION, IN_FLIGHT, LABELS, MAX_AGE, NAME, PREFIX,
+    QUANTILES, REGISTRY, SKIP, SUMMARY, Symbol,
 };
 
 /// The options, in the order the error message lists them.
-pub(super) const OPTIONS: &[Symbol] = &[PREFIX, NAME, LABELS, BUCKETS, SKIP, REGISTRY, CRATE];
+pub(super) const OPTIONS: &[Symbol] = &[
+    PREFIX, NAME, LABELS, BUCKETS, SUMMARY, SKIP, REGISTRY, CRATE,
+];
 /// What `skip(…)` may name.
 pub(super) const SKIP_ITEMS: &[Symbol] = &[CALLS, DURATION, IN_FLIGHT];
-/// The presets of `buckets = …`.
-pub(super) const BUCKET_PRESETS: &[Symbol] = &[LATENCY, HTTP];
+/// The settings of `summary(…)`.
+pub(super) const SUMMARY_ITEMS: &[Symbol] = &[QUANTILES, MAX_AGE, AGE_BUCKETS];
 
 /// The attribute's arguments, as written.
 #[derive(Default)]
@@ -32,6 +34,8 @@ pub(super) struct Args {
     pub(super) labels: Option<LabelsArg>,
     /// `buckets = …`.
     pub(super) buckets: Option<BucketsArg>,
+    /// `summary` or `summary(…)`.
+    pub(super) summary: Option<SummaryArg>,
     /// The items of `skip(…)`, each a known symbol.
     pub(super) skip: Vec<(Symbol, Path)>,
     /// A plain `skip` (no list).
@@ -62,21 +66,20 @@ pub(super) struct LabelArg {
 pub(super) struct BucketsArg {
     /// The `buckets` keyword.
     pub(super) keyword: Path,
-    /// The value.
-    pub(super) value: BucketsValue,
+    /// The value, as written (a list, a preset, a generator call; checked later).
+    pub(super) value: Expr,
 }
 
-/// The value of `buckets = …`.
-pub(super) enum BucketsValue {
-    /// `buckets = latency`: a preset, by name (checked later).
-    Preset(Ident),
-    /// `buckets = [0.1, 1.0]`.
-    List {
-        /// The brackets, where "empty" is reported.
-        bracket: token::Bracket,
-        /// The bounds, as written (each checked later).
-        items: Punctuated<Expr, Token![,]>,
-    },
+/// `summary` or `summary(quantiles = …, max_age = "…", age_buckets = …)`.
+pub(super) struct SummaryArg {
+    /// The `summary` keyword.
+    pub(super) keyword: Path,
+    /// `quantiles = […]`, as written.
+    pub(super) quantiles: Option<Expr>,
+    /// `max_age = "…"`.
+    pub(super) max_age: Option<LitStr>,
+    /// `age_buckets = n`, as written.
+    pub(super) age_buckets: Option<Expr>,
 }
 
 impl Args {
@@ -101,16 +104,12 @@ impl Args {
                     &meta.path,
                     format!(
                         "unknown option `{}`: expected one of {}",
-                        path_text(&meta.path),
+                        tokens_text(&meta.path),
                         one_of(OPTIONS)
                     ),
                 )),
             };
-            if let Err(error) = outcome {
-                cx.syn_error(error);
-                skip_value(&meta)?;
-            }
-            Ok(())
+            go_on(cx, &meta, outcome)
         });
         if let Err(error) = parser.parse2(tokens) {
             cx.syn_error(error);
@@ -126,7 +125,12 @@ impl Args {
         } else if key == LABELS {
             self.labels = Some(parse_labels(cx, meta)?);
         } else if key == BUCKETS {
-            self.buckets = Some(parse_buckets(meta)?);
+            self.buckets = Some(BucketsArg {
+                keyword: meta.path.clone(),
+                value: meta.value()?.parse()?,
+            });
+        } else if key == SUMMARY {
+            self.summary = Some(parse_summary(cx, meta)?);
         } else if key == SKIP {
             if meta.input.peek(token::Paren) {
                 self.skip = parse_skip_items(cx, meta)?;
@@ -157,35 +161,28 @@ fn parse_labels(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<LabelsArg>
              `labels(table = table, shard = self.shard_id)`",
         ));
     }
-    meta.parse_nested_meta(|entry| {
-        let outcome = (|| {
-            let Some(ident) = entry.path.get_ident() else {
-                return Err(syn::Error::new_spanned(
-                    &entry.path,
-                    format!(
-                        "`{}` is not a label name: a label is written `name = expression`, \
-                         with an identifier for the name",
-                        path_text(&entry.path)
-                    ),
-                ));
-            };
-            if !entry.input.peek(Token![=]) {
-                return Err(entry.error(format!(
-                    "a label is written `name = expression`: `{ident} = {ident}` takes the \
-                     argument `{ident}` as it is at the start of the call"
-                )));
-            }
-            let expr: Expr = entry.value()?.parse()?;
-            entries.push(LabelArg {
-                ident: ident.clone(),
-                expr,
-            });
-            Ok(())
-        })();
-        if let Err(error) = outcome {
-            cx.syn_error(error);
-            skip_value(&entry)?;
+    parse_nested_keys(cx, meta, |entry| {
+        let Some(ident) = entry.path.get_ident() else {
+            return Err(syn::Error::new_spanned(
+                &entry.path,
+                format!(
+                    "`{}` is not a label name: a label is written `name = expression`, with an \
+                     identifier for the name",
+                    tokens_text(&entry.path)
+                ),
+            ));
+        };
+        if !entry.input.peek(Token![=]) {
+            return Err(entry.error(format!(
+                "a label is written `name = expression`: `{ident} = {ident}` takes the \
+                 argument `{ident}` as it is at the start of the call"
+            )));
         }
+        let expr: Expr = entry.value()?.parse()?;
+        entries.push(LabelArg {
+            ident: ident.clone(),
+            expr,
+        });
         Ok(())
     })?;
     Ok(LabelsArg {
@@ -194,25 +191,59 @@ fn parse_labels(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<LabelsArg>
     })
 }
 
-fn parse_buckets(meta: &ParseNestedMeta<'_>) -> syn::Result<BucketsArg> {
-    let value = meta.value()?;
-    let parsed = if value.peek(token::Bracket) {
-        let content;
-        let bracket = bracketed!(content in value);
-        let items = Punctuated::parse_terminated(&content)?;
-        BucketsValue::List { bracket, items }
-    } else if value.peek(Ident) {
-        BucketsValue::Preset(value.parse()?)
-    } else {
-        return Err(value.error(format!(
-            "expected the bucket bounds, like `buckets = [0.01, 0.1, 1.0]`, or a preset: {}",
-            one_of(BUCKET_PRESETS)
-        )));
-    };
-    Ok(BucketsArg {
+/// `summary`, or `summary(…)` with the summary's settings (each checked later).
+fn parse_summary(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<SummaryArg> {
+    let mut summary = SummaryArg {
         keyword: meta.path.clone(),
-        value: parsed,
-    })
+        quantiles: None,
+        max_age: None,
+        age_buckets: None,
+    };
+    if meta.input.peek(Token![=]) {
+        return Err(meta.error(format!(
+            "write `summary` (the default quantiles and window) or `summary(…)` with one or \
+             more of {}, like `summary(quantiles = [0.5, 0.99], max_age = \"5m\")`",
+            one_of(SUMMARY_ITEMS)
+        )));
+    }
+    if !meta.input.peek(token::Paren) {
+        return Ok(summary);
+    }
+    parse_nested_keys(cx, meta, |item| {
+        let Some(&key) = SUMMARY_ITEMS.iter().find(|&&known| item.path == known) else {
+            return Err(syn::Error::new_spanned(
+                &item.path,
+                format!(
+                    "unknown setting `{}` in summary(…): expected one of {}",
+                    tokens_text(&item.path),
+                    one_of(SUMMARY_ITEMS)
+                ),
+            ));
+        };
+        let given = if key == QUANTILES {
+            summary.quantiles.is_some()
+        } else if key == MAX_AGE {
+            summary.max_age.is_some()
+        } else {
+            summary.age_buckets.is_some()
+        };
+        if given {
+            return Err(syn::Error::new_spanned(
+                &item.path,
+                format!("duplicate `{key}` in summary(…): give it once"),
+            ));
+        }
+        let value = item.value()?;
+        if key == QUANTILES {
+            summary.quantiles = Some(value.parse()?);
+        } else if key == MAX_AGE {
+            summary.max_age = Some(value.parse()?);
+        } else {
+            summary.age_buckets = Some(value.parse()?);
+        }
+        Ok(())
+    })?;
+    Ok(summary)
 }
 
 fn parse_skip_items(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<(Symbol, Path)>> {
@@ -233,7 +264,7 @@ fn parse_skip_items(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<(S
                 &item.path,
                 format!(
                     "unknown metric `{}` in skip(…): expected one of {}",
-                    path_text(&item.path),
+                    tokens_text(&item.path),
                     one_of(SKIP_ITEMS)
                 ),
             )),
@@ -253,28 +284,6 @@ pub(super) fn one_of(symbols: &[Symbol]) -> String {
         .map(|symbol| format!("`{symbol}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A path as the user wrote it, without the spaces of `to_string`.
-fn path_text(path: &Path) -> String {
-    quote::ToTokens::to_token_stream(path)
-        .to_string()
-        .replace(' ', "")
-}
-
-/// Skips what is left of an option's value (up to the next `,`), so that parsing goes on
-/// with the next option after an error.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    meta.input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
-                break;
-            }
-            rest = next;
-        }
-        Ok(((), rest))
-    })
 }
 
 #[cfg(test)]
@@ -309,7 +318,7 @@ mod tests {
         assert_eq!(names, ["table", "shard"]);
         assert!(matches!(
             args.buckets.map(|b| b.value),
-            Some(BucketsValue::List { items, .. }) if items.len() == 3
+            Some(Expr::Array(array)) if array.elems.len() == 3
         ));
         let skipped: Vec<Symbol> = args.skip.iter().map(|(s, _)| *s).collect();
         assert_eq!(skipped, [IN_FLIGHT, CALLS]);
@@ -326,8 +335,44 @@ mod tests {
         assert!(errors.is_empty());
         assert!(matches!(
             args.buckets.map(|b| b.value),
-            Some(BucketsValue::Preset(ident)) if ident == "http"
+            Some(Expr::Path(path)) if path.path.is_ident("http")
         ));
+        let (args, errors) = parse(quote!(buckets = exponential(0.001, 2.0, 10)));
+        assert!(errors.is_empty());
+        assert!(matches!(args.buckets.map(|b| b.value), Some(Expr::Call(_))));
+    }
+
+    #[test]
+    fn summaries() {
+        let (args, errors) = parse(quote!(name = "x", summary));
+        assert!(errors.is_empty(), "{errors:?}");
+        let summary = args.summary.expect("summary");
+        assert!(summary.quantiles.is_none() && summary.max_age.is_none());
+        let (args, errors) = parse(quote! {
+            summary(quantiles = [0.5, 0.99], max_age = "5m", age_buckets = 3), name = "x"
+        });
+        assert!(errors.is_empty(), "{errors:?}");
+        let summary = args.summary.expect("summary");
+        assert!(summary.quantiles.is_some() && summary.age_buckets.is_some());
+        assert_eq!(summary.max_age.map(|l| l.value()).as_deref(), Some("5m"));
+        assert_eq!(args.name.map(|l| l.value()).as_deref(), Some("x"));
+        let (_, errors) = parse(quote! {
+            summary(quantile = [0.5], max_age = "5m", max_age = "1m"), summary = true
+        });
+        assert_eq!(
+            errors,
+            [
+                "unknown setting `quantile` in summary(…): expected one of `quantiles`, \
+                 `max_age`, `age_buckets`",
+                "duplicate `max_age` in summary(…): give it once",
+                "duplicate option `summary`: give each option once",
+            ]
+        );
+        let (_, errors) = parse(quote!(summary = true));
+        assert!(
+            errors[0].starts_with("write `summary` (the default quantiles"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -340,7 +385,7 @@ mod tests {
             errors,
             [
                 "unknown option `bukets`: expected one of `prefix`, `name`, `labels`, \
-                 `buckets`, `skip`, `registry`, `crate`",
+                 `buckets`, `summary`, `skip`, `registry`, `crate`",
                 "unknown metric `latency` in skip(…): expected one of `calls`, `duration`, \
                  `in_flight`",
                 "`calls` is already skipped: name it once",
@@ -362,10 +407,10 @@ mod tests {
 
     #[test]
     fn malformed_values() {
-        let (_, errors) = parse(quote!(skip = calls, buckets = 1.0, labels = x));
+        let (_, errors) = parse(quote!(skip = calls, buckets = , labels = x));
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].starts_with("`skip` takes a list"));
-        assert!(errors[1].starts_with("expected the bucket bounds"));
+        assert!(errors[1].starts_with("expected an expression"));
         assert!(errors[2].starts_with("`labels` takes a list"));
     }
 }

@@ -8,13 +8,14 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::visit::{self, Visit};
-use syn::{Expr, ExprLit, ExprUnary, FnArg, Ident, Item, Lit, Signature, UnOp};
+use syn::{Expr, FnArg, Ident, Item, Signature};
 
-use super::args::{Args, BUCKET_PRESETS, BucketsValue, one_of};
+use super::args::{Args, SummaryArg};
 use crate::ctxt::Ctxt;
 use crate::krate::Krate;
+use crate::metric_options::{self, Buckets, SummaryOptions};
 use crate::names;
-use crate::symbol::{CALLS, DURATION, HTTP, IN_FLIGHT, LATENCY};
+use crate::symbol::{CALLS, DURATION, IN_FLIGHT};
 
 /// What goes on a function, and nothing else.
 pub(super) const WRONG_ITEM: &str = "#[instrument_metrics] goes on a function (free, associated, \
@@ -43,6 +44,8 @@ pub(super) struct Options {
     pub(super) labels: Vec<Label>,
     /// `buckets = …`, if given.
     pub(super) buckets: Option<Buckets>,
+    /// `summary`: durations go in a summary with these settings.
+    pub(super) summary: Option<SummaryOptions>,
     /// Whether calls are counted.
     pub(super) calls: bool,
     /// Whether durations are recorded.
@@ -63,40 +66,16 @@ pub(super) struct Label {
     pub(super) expr: Expr,
 }
 
-/// Checked bucket bounds.
-pub(super) enum Buckets {
-    /// `buckets = latency`.
-    Latency,
-    /// `buckets = http`.
-    Http,
-    /// `buckets = [ … ]`, finite and strictly increasing.
-    List(Vec<f64>),
-}
-
 /// Checks the options, recording each mistake in `cx`.
 pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
     if let Some(prefix) = &args.prefix {
-        if !is_metric_name(&prefix.value()) {
-            cx.error_spanned_by(
-                prefix,
-                format!(
-                    "`{}` is not a valid metric name prefix: Prometheus metric names match \
-                     `[a-zA-Z_:][a-zA-Z0-9_:]*`",
-                    prefix.value()
-                ),
-            );
+        if let Err(message) = names::check_prefix(&prefix.value()) {
+            cx.error_spanned_by(prefix, message);
         }
     }
     if let Some(name) = &args.name {
-        if !is_metric_name(&name.value()) {
-            cx.error_spanned_by(
-                name,
-                format!(
-                    "`{}` is not a valid metric name: Prometheus metric names match \
-                     `[a-zA-Z_:][a-zA-Z0-9_:]*`",
-                    name.value()
-                ),
-            );
+        if let Err(message) = names::check_metric_name(&name.value(), false) {
+            cx.error_spanned_by(name, message);
         }
     }
     let labels = match &args.labels {
@@ -123,9 +102,35 @@ pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
                  `name`",
             );
         }
-        check_buckets(cx, &buckets.value)
+        recorded(cx, Buckets::parse(&buckets.value, false))
     });
     let skipped = |symbol| args.skip.iter().any(|(item, _)| *item == symbol);
+    let summary = args.summary.as_ref().map(|summary| {
+        if args.name.is_none() {
+            cx.error_spanned_by(
+                &summary.keyword,
+                "`summary` needs `name = \"…\"`: the shared \
+                 `function_calls_duration_seconds` is a histogram for every function, so a \
+                 summary of durations goes in families of the function's own, named by \
+                 `name` (`<name>_duration_seconds`)",
+            );
+        }
+        if let Some(buckets) = &args.buckets {
+            cx.error_spanned_by(
+                &buckets.keyword,
+                "`buckets` and `summary` are two ways to record durations (a histogram's \
+                 buckets, or a summary's quantiles over a window): give one",
+            );
+        }
+        if let Some((_, item)) = args.skip.iter().find(|(item, _)| *item == DURATION) {
+            cx.error_spanned_by(
+                item,
+                "`summary` says how durations are recorded, and `skip(duration)` records \
+                 none: give one",
+            );
+        }
+        check_summary(cx, summary)
+    });
     Options {
         krate: std::mem::take(&mut args.krate),
         prefix: args
@@ -136,6 +141,7 @@ pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
         name: args.name.as_ref().map(syn::LitStr::value),
         labels,
         buckets,
+        summary,
         calls: !skipped(CALLS),
         duration: !skipped(DURATION),
         in_flight: !skipped(IN_FLIGHT),
@@ -143,13 +149,27 @@ pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
     }
 }
 
-/// `[a-zA-Z_:][a-zA-Z0-9_:]*`.
-fn is_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+/// The settings of `summary(…)`, each checked on its own tokens.
+fn check_summary(cx: &Ctxt, summary: &SummaryArg) -> SummaryOptions {
+    SummaryOptions {
+        quantiles: summary
+            .quantiles
+            .as_ref()
+            .and_then(|expr| recorded(cx, metric_options::parse_quantiles(expr))),
+        max_age: summary
+            .max_age
+            .as_ref()
+            .and_then(|literal| recorded(cx, metric_options::parse_max_age(literal))),
+        age_buckets: summary
+            .age_buckets
+            .as_ref()
+            .and_then(|expr| recorded(cx, metric_options::parse_age_buckets(expr))),
+    }
+}
+
+/// The value, or `None` with its errors recorded.
+fn recorded<T>(cx: &Ctxt, result: syn::Result<T>) -> Option<T> {
+    result.map_err(|error| cx.syn_error(error)).ok()
 }
 
 fn check_labels(cx: &Ctxt, entries: &[super::args::LabelArg]) -> Vec<Label> {
@@ -207,98 +227,6 @@ fn check_labels(cx: &Ctxt, entries: &[super::args::LabelArg]) -> Vec<Label> {
         });
     }
     labels
-}
-
-fn check_buckets(cx: &Ctxt, value: &BucketsValue) -> Option<Buckets> {
-    match value {
-        BucketsValue::Preset(ident) => {
-            if *ident == LATENCY {
-                Some(Buckets::Latency)
-            } else if *ident == HTTP {
-                Some(Buckets::Http)
-            } else {
-                cx.error_spanned_by(
-                    ident,
-                    format!(
-                        "unknown bucket preset `{ident}`: expected one of {}, or the bounds \
-                         themselves, like `[0.01, 0.1, 1.0]`",
-                        one_of(BUCKET_PRESETS)
-                    ),
-                );
-                None
-            }
-        }
-        BucketsValue::List { bracket, items } => {
-            if items.is_empty() {
-                cx.syn_error(syn::Error::new(
-                    bracket.span.join(),
-                    "buckets cannot be empty: give at least one bound, like \
-                     `buckets = [0.01, 0.1, 1.0]` (the `+Inf` bucket is always added)",
-                ));
-                return None;
-            }
-            let mut bounds = Vec::with_capacity(items.len());
-            let mut previous: Option<(f64, String)> = None;
-            let mut valid = true;
-            for item in items {
-                let Some((value, text)) = bound(item) else {
-                    cx.error_spanned_by(
-                        item,
-                        "a bucket bound is a number literal, like `0.25` or `1`",
-                    );
-                    valid = false;
-                    continue;
-                };
-                if !value.is_finite() {
-                    cx.error_spanned_by(
-                        item,
-                        format!(
-                            "`{text}` is not a finite bucket bound (the `+Inf` bucket is always \
-                             added)"
-                        ),
-                    );
-                    valid = false;
-                    continue;
-                }
-                if let Some((before, before_text)) = &previous {
-                    if value <= *before {
-                        cx.error_spanned_by(
-                            item,
-                            format!(
-                                "bucket bounds must be strictly increasing: {text} is not \
-                                 greater than {before_text}"
-                            ),
-                        );
-                        valid = false;
-                    }
-                }
-                previous = Some((value, text));
-                bounds.push(value);
-            }
-            valid.then_some(Buckets::List(bounds))
-        }
-    }
-}
-
-/// The value and text of a bucket bound: a float or integer literal, maybe negated.
-fn bound(expr: &Expr) -> Option<(f64, String)> {
-    match expr {
-        Expr::Lit(ExprLit { lit, .. }) => match lit {
-            Lit::Float(lit) => Some((lit.base10_parse().ok()?, lit.base10_digits().to_owned())),
-            Lit::Int(lit) => Some((lit.base10_parse().ok()?, lit.base10_digits().to_owned())),
-            _ => None,
-        },
-        Expr::Unary(ExprUnary {
-            op: UnOp::Neg(_),
-            expr,
-            ..
-        }) => match &**expr {
-            Expr::Lit(_) => bound(expr).map(|(value, text)| (-value, format!("-{text}"))),
-            _ => None,
-        },
-        Expr::Paren(paren) => bound(&paren.expr),
-        _ => None,
-    }
 }
 
 /// Reports a plain `skip` outside an instrumented impl block.
@@ -520,16 +448,6 @@ mod tests {
     }
 
     #[test]
-    fn metric_names() {
-        for ok in ["a", "_a", "a:b", ":x", "db_query_2", "A"] {
-            assert!(is_metric_name(ok), "{ok}");
-        }
-        for bad in ["", "2a", "a-b", "a b", "é", "a.b"] {
-            assert!(!is_metric_name(bad), "{bad}");
-        }
-    }
-
-    #[test]
     fn valid_options_pass() {
         let errors = check(
             quote! {
@@ -549,7 +467,7 @@ mod tests {
             quote! {
                 prefix = "a-b", name = "9x",
                 labels(le = a, quantile = a, result = a, error = a, __x = a, ok = a, ok = a),
-                buckets = [1.0, 0.5, 0.5, x, 1e999]
+                buckets = [1.0, 0.5]
             },
             quote!(fn f(a: u8)),
         );
@@ -557,9 +475,11 @@ mod tests {
             errors,
             [
                 "`a-b` is not a valid metric name prefix: Prometheus metric names match \
-                 `[a-zA-Z_:][a-zA-Z0-9_:]*`",
+                 `[a-zA-Z_:][a-zA-Z0-9_:]*` (ASCII letters, digits, `_` and `:`, not \
+                 starting with a digit)",
                 "`9x` is not a valid metric name: Prometheus metric names match \
-                 `[a-zA-Z_:][a-zA-Z0-9_:]*`",
+                 `[a-zA-Z_:][a-zA-Z0-9_:]*` (ASCII letters, digits, `_` and `:`, not \
+                 starting with a digit)",
                 "`le` is a reserved label name: histograms write it for their bucket bounds; \
                  name this label something else",
                 "`quantile` is a reserved label name: summaries write it for their quantiles; \
@@ -571,16 +491,14 @@ mod tests {
                 "`__x` is a reserved label name: names starting with `__` are for Prometheus' \
                  internal use",
                 "duplicate label `ok` in labels(…): each label needs its own name",
-                "bucket bounds must be strictly increasing: 0.5 is not greater than 1.0",
-                "bucket bounds must be strictly increasing: 0.5 is not greater than 0.5",
-                "a bucket bound is a number literal, like `0.25` or `1`",
-                "`1e999` is not a finite bucket bound (the `+Inf` bucket is always added)",
+                // The bounds themselves are checked by `metric_options` (tested there).
+                "bucket upper bounds must be strictly increasing: `0.5` comes after `1.0`",
             ]
         );
     }
 
     #[test]
-    fn labels_and_buckets_need_a_name() {
+    fn labels_buckets_and_summary_need_a_name() {
         let errors = check(
             quote!(labels(a = a), buckets = latency),
             quote!(fn f(a: u8)),
@@ -588,6 +506,53 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].starts_with("labels(…) needs `name = \"…\"`"));
         assert!(errors[1].starts_with("`buckets` needs `name = \"…\"`"));
+        let errors = check(quote!(summary), quote!(fn f()));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("`summary` needs `name = \"…\"`"));
+    }
+
+    #[test]
+    fn summaries() {
+        let cx = Ctxt::new();
+        let mut args = Args::parse(
+            &cx,
+            quote!(
+                name = "q",
+                summary(quantiles = [0.99, 0.5], max_age = "1h30m")
+            ),
+        );
+        let options = options(&cx, &mut args);
+        assert!(cx.check().is_ok());
+        let summary = options.summary.expect("summary");
+        assert_eq!(summary.quantiles, Some(vec![0.99, 0.5]));
+        assert_eq!(summary.max_age, Some(std::time::Duration::from_secs(5400)));
+        assert_eq!(summary.age_buckets, None);
+
+        let errors = check(
+            quote! {
+                name = "q", buckets = [1.0], skip(duration),
+                summary(quantiles = [0.5, 1.5, 0.5], max_age = "5 minutes", age_buckets = 0)
+            },
+            quote!(fn f()),
+        );
+        assert_eq!(
+            errors,
+            [
+                "`buckets` and `summary` are two ways to record durations (a histogram's \
+                 buckets, or a summary's quantiles over a window): give one",
+                "`summary` says how durations are recorded, and `skip(duration)` records \
+                 none: give one",
+                "the quantile `1.5` is not strictly between 0 and 1: a quantile is a \
+                 fraction, like `0.5` (the median) or `0.99`",
+                "the quantile `0.5` is given twice (first as `0.5`): give each once",
+                "`max_age = \"5 minutes\"`: `5` has no unit; a duration is a whole number \
+                 and a unit (`ms`, `s`, `m`, `h`), like \"30s\", \"5m\", \"1h\", \"500ms\" \
+                 or \"1h30m\"",
+                "`age_buckets` is a whole number from 1 to 1000: in how many slices the \
+                 window is kept (the oldest slice is dropped as time passes), like \
+                 `age_buckets = 5`",
+            ]
+        );
     }
 
     #[test]
@@ -599,16 +564,25 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let errors = check(quote!(name = "x", buckets = []), quote!(fn f()));
         assert!(
-            errors[0].starts_with("buckets cannot be empty"),
+            errors[0].starts_with("a histogram needs at least one bucket upper bound"),
             "{errors:?}"
         );
         let errors = check(quote!(name = "x", buckets = slow), quote!(fn f()));
         assert_eq!(
             errors,
             [
-                "unknown bucket preset `slow`: expected one of `latency`, `http`, or the \
-                 bounds themselves, like `[0.01, 0.1, 1.0]`"
+                "unknown bucket preset `slow`: expected `latency` or `http`, the bounds \
+                 themselves, like `[0.01, 0.1, 1.0]`, or `exponential(start, factor, count)` \
+                 / `linear(start, width, count)`"
             ]
+        );
+        let errors = check(
+            quote!(name = "x", buckets = exponential(0.001, 0.5, 10)),
+            quote!(fn f()),
+        );
+        assert!(
+            errors[0].starts_with("the factor of exponential buckets must be greater than 1"),
+            "{errors:?}"
         );
     }
 

@@ -13,7 +13,7 @@
 //! A guard dropped without `finish` (a dropped future, an unwinding panic) records the call
 //! as `cancelled` or `panic`.
 
-use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
@@ -24,7 +24,8 @@ use syn::{
     Stmt, Token, Type, TypeParamBound,
 };
 
-use super::check::{Buckets, Options};
+use super::check::Options;
+use crate::attr_util::tokens_text;
 
 /// A function's body: parsed, or (when syn cannot parse it) the braces as written, left for
 /// rustc to report on.
@@ -421,15 +422,16 @@ impl<'a> Generator<'a> {
             None => quote!(::core::option::Option::None),
         };
         let buckets = match &options.buckets {
-            None | Some(Buckets::Latency) => quote!(#instrument::BUCKETS_LATENCY),
-            Some(Buckets::Http) => quote!(#instrument::BUCKETS_HTTP),
-            Some(Buckets::List(bounds)) => {
-                // Checked finite, so `f64_suffixed` cannot panic.
-                let bounds = bounds
-                    .iter()
-                    .filter(|bound| bound.is_finite())
-                    .map(|&bound| Literal::f64_suffixed(bound));
-                quote!(&[#(#bounds),*])
+            None => quote!(#instrument::BUCKETS_LATENCY),
+            Some(buckets) => buckets.to_static_slice(instrument),
+        };
+        let summary = match &options.summary {
+            None => quote!(::core::option::Option::None),
+            Some(summary) => {
+                let setters = summary.setters();
+                quote!(::core::option::Option::Some(
+                    #instrument::SummaryOptions::new() #setters
+                ))
             }
         };
         let (calls, duration, in_flight) = (options.calls, options.duration, options.in_flight);
@@ -440,6 +442,7 @@ impl<'a> Generator<'a> {
                 prefix: #prefix,
                 name: #name,
                 buckets: #buckets,
+                summary: #summary,
                 calls: #calls,
                 duration: #duration,
                 in_flight: #in_flight,
@@ -449,7 +452,7 @@ impl<'a> Generator<'a> {
             return site_static;
         }
         let krate = &options.krate;
-        let krate_text = krate.to_token_stream().to_string().replace(' ', "");
+        let krate_text = tokens_text(krate);
         let fields = options.labels.iter().map(|label| &label.field);
         let str_ty = quote!(&'static ::core::primitive::str);
         quote! {

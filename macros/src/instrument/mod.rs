@@ -244,6 +244,31 @@ mod tests {
     }
 
     #[test]
+    fn summaries_and_generated_buckets_expand() {
+        let out = expand_str(
+            "name = \"q\", summary(quantiles = [0.5, 0.99], max_age = \"30s\")",
+            "fn q() {}",
+        );
+        assert!(
+            out.contains(
+                "summary : :: core :: option :: Option :: Some (:: promforge :: __private :: \
+                 instrument :: SummaryOptions :: new () . quantiles (& [0.5f64 , 0.99f64]) . \
+                 max_age (:: core :: time :: Duration :: from_millis (30000u64)))"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("buckets : :: promforge :: __private :: instrument :: BUCKETS_LATENCY")
+        );
+        let out = expand_str("name = \"q\", buckets = linear(1, 1, 3)", "fn q() {}");
+        assert!(out.contains("buckets : & [1f64 , 2f64 , 3f64]"), "{out}");
+        assert!(
+            out.contains("summary : :: core :: option :: Option :: None"),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn impl_blocks_expand_each_method_once() {
         let out = expand_str(
             "",

@@ -1,10 +1,9 @@
 //! `#[label(…)]`: which keys are allowed where, and their parsing.
 
-use proc_macro2::TokenTree;
-use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitStr};
 
+use crate::attr_util::{parse_keys, tokens_text};
 use crate::ctxt::Ctxt;
 use crate::krate::Krate;
 use crate::names::RenameRule;
@@ -116,25 +115,17 @@ fn parse_label_attrs(
     mut on_key: impl FnMut(Symbol, &ParseNestedMeta<'_>) -> syn::Result<()>,
 ) {
     for attr in attrs.iter().filter(|attr| attr.path() == LABEL) {
-        let result = attr.parse_nested_meta(|meta| {
-            let outcome = match place.keys.iter().find(|&&key| meta.path == key) {
-                Some(&key) => on_key(key, &meta),
-                None => Err(unknown_key(&meta, place)),
-            };
-            if let Err(error) = outcome {
-                cx.syn_error(error);
-                skip_value(&meta)?;
+        parse_keys(cx, attr, |meta| {
+            match place.keys.iter().find(|&&key| meta.path == key) {
+                Some(&key) => on_key(key, meta),
+                None => Err(unknown_key(meta, place)),
             }
-            Ok(())
         });
-        if let Err(error) = result {
-            cx.syn_error(error);
-        }
     }
 }
 
 fn unknown_key(meta: &ParseNestedMeta<'_>, place: &Place) -> syn::Error {
-    let key = meta.path.to_token_stream().to_string().replace(' ', "");
+    let key = tokens_text(&meta.path);
     let message = if place.keys.is_empty() {
         format!(
             "unknown key `{key}`: #[label(…)] takes no keys on {}",
@@ -159,19 +150,4 @@ fn once(seen: &mut bool, meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result
         ));
     }
     Ok(())
-}
-
-/// Skips what is left of a key's value (up to the next `,`), so that parsing goes on with the
-/// next key after an error.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    meta.input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
-                break;
-            }
-            rest = next;
-        }
-        Ok(((), rest))
-    })
 }

@@ -2,15 +2,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Field, Fields, FieldsNamed, GenericParam, Ident, Type};
+use syn::{Data, DeriveInput, Field, Fields, FieldsNamed, Ident, Type};
 
 use super::attr::{self, ContainerAttrs};
 use super::{static_str, usize_ty};
 use crate::ctxt::{self, Ctxt};
+use crate::generics::{mentions, param_names};
 use crate::names;
 
 /// The expansion of `#[derive(LabelSet)]`: the impl, or the errors.
@@ -65,12 +66,7 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
             let error = result.err().unwrap_or_else(|| {
                 syn::Error::new(Span::call_site(), "LabelSet cannot be derived here")
             });
-            let stub = if attrs.krate_invalid {
-                TokenStream::new()
-            } else {
-                stub(input, &attrs)
-            };
-            return ctxt::failed(&error, stub);
+            return ctxt::failed_derive(&error, attrs.krate_invalid, || stub(input, &attrs));
         }
     };
     match shape {
@@ -150,17 +146,8 @@ impl FieldBounds {
         assert: &str,
         types: impl IntoIterator<Item = &'a Type>,
     ) -> Self {
-        let params: BTreeSet<String> = input
-            .generics
-            .params
-            .iter()
-            .filter_map(|param| match param {
-                GenericParam::Type(param) => Some(param.ident.to_string()),
-                GenericParam::Const(param) => Some(param.ident.to_string()),
-                GenericParam::Lifetime(_) => None,
-            })
-            .chain(["Self".to_owned()]) // `Box<Self>`: only meaningful inside the impl
-            .collect();
+        let mut params = param_names(&input.generics);
+        params.insert("Self".to_owned()); // `Box<Self>`: only meaningful inside the impl
         let mut seen = BTreeSet::new();
         let mut bounds = Self {
             trait_path,
@@ -228,15 +215,6 @@ impl FieldBounds {
             }
         }
     }
-}
-
-/// Whether tokens name one of `params` (conservatively: any identifier spelled the same).
-fn mentions(tokens: TokenStream, params: &BTreeSet<String>) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        TokenTree::Ident(ident) => params.contains(&ident.to_string()),
-        TokenTree::Group(group) => mentions(group.stream(), params),
-        TokenTree::Punct(_) | TokenTree::Literal(_) => false,
-    })
 }
 
 fn implementation(

@@ -60,12 +60,7 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
         }
     };
     if let Err(error) = cx.check() {
-        let stub = if attrs.krate_invalid {
-            TokenStream::new()
-        } else {
-            stub(input, &attrs)
-        };
-        return ctxt::failed(&error, stub);
+        return ctxt::failed_derive(&error, attrs.krate_invalid, || stub(input, &attrs));
     }
     implementation(input, &attrs, &values)
 }

@@ -11,12 +11,14 @@ use syn::{
     Type, Visibility,
 };
 
-use super::attr::{Buckets, ContainerAttrs, FieldAttrs, GroupKind, SummaryAttr};
+use super::attr::{ContainerAttrs, FieldAttrs, GroupKind, SummaryAttr};
 use super::naming::{self, UnitPlace};
 use super::symbol::{
-    self, COUNTER, GAUGE, HELP, KEY, Key, LABEL, LABELS, NAME, NESTED, SCALE, SKIP, UNIT,
+    self, AGE_BUCKETS, COUNTER, GAUGE, HELP, KEY, Key, LABEL, LABELS, MAX_AGE, NAME, NESTED,
+    QUANTILES, SCALE, SKIP, UNIT,
 };
 use crate::ctxt::Ctxt;
+use crate::metric_options::{Buckets, SummaryOptions};
 use crate::names;
 
 /// A struct deriving `MetricsGroup`, checked.
@@ -90,6 +92,8 @@ pub(super) struct Metric {
     pub(super) name: String,
     pub(super) help: String,
     pub(super) buckets: Option<Buckets>,
+    /// The settings of a `Summary` field (empty for the defaults, and for other metrics).
+    pub(super) summary: SummaryOptions,
 }
 
 /// A field of a snapshot group.
@@ -278,7 +282,7 @@ impl<'a> Input<'a> {
         let prefix = match &attrs.prefix {
             Some(literal) => {
                 let prefix = literal.value();
-                if let Err(message) = naming::check_prefix(&prefix) {
+                if let Err(message) = names::check_prefix(&prefix) {
                     cx.error_spanned_by(literal, message);
                 }
                 prefix
@@ -446,16 +450,35 @@ impl<'a> Reader<'_, 'a> {
                     ),
                 );
             }
+            let what = if in_family {
+                format!("a family of {}s", kind.describe())
+            } else {
+                format!("a {}", kind.describe())
+            };
             if let (Some(buckets), false) = (&attrs.buckets, kind == MetricKind::Histogram) {
-                let what = if in_family {
-                    format!("a family of {}s", kind.describe())
-                } else {
-                    format!("a {}", kind.describe())
-                };
                 cx.error_spanned_by(
                     &buckets.key,
                     format!("`buckets` applies to histograms, and `{field_name}` is {what}"),
                 );
+            }
+            if kind != MetricKind::Summary {
+                let summary_keys = [
+                    attrs
+                        .quantiles
+                        .as_ref()
+                        .map(|given| (QUANTILES, &given.key)),
+                    attrs.max_age.as_ref().map(|given| (MAX_AGE, &given.key)),
+                    attrs
+                        .age_buckets
+                        .as_ref()
+                        .map(|given| (AGE_BUCKETS, &given.key)),
+                ];
+                for (key, path) in summary_keys.into_iter().flatten() {
+                    cx.error_spanned_by(
+                        path,
+                        format!("`{key}` applies to summaries, and `{field_name}` is {what}"),
+                    );
+                }
             }
             let name = self.metric_name(&attrs, member, UnitPlace::Live, None);
             let help = self.help(&attrs, field, member);
@@ -471,6 +494,11 @@ impl<'a> Reader<'_, 'a> {
                 name: name.unwrap_or_default(),
                 help: help.unwrap_or_default(),
                 buckets: attrs.buckets.map(|buckets| buckets.value),
+                summary: SummaryOptions {
+                    quantiles: attrs.quantiles.map(|given| given.value),
+                    max_age: attrs.max_age.map(|given| given.value),
+                    age_buckets: attrs.age_buckets.map(|given| given.value),
+                },
             })
         } else {
             if attrs.nested.is_some() {
@@ -815,7 +843,7 @@ impl<'a> Reader<'_, 'a> {
             Some(given) => (given.value.value(), given.value.to_token_stream()),
             None => (member.unraw().to_string(), member.to_token_stream()),
         };
-        if let Err(message) = naming::check_metric_name(&name, !self.prefix.is_empty()) {
+        if let Err(message) = names::check_metric_name(&name, !self.prefix.is_empty()) {
             cx.error_spanned_by(origin, message);
             return None;
         }
@@ -952,7 +980,7 @@ impl<'a> Reader<'_, 'a> {
         };
         let name = name_literal.value();
         let mut ok = true;
-        if let Err(message) = naming::check_metric_name(&name, !self.prefix.is_empty()) {
+        if let Err(message) = names::check_metric_name(&name, !self.prefix.is_empty()) {
             cx.error_spanned_by(name_literal, message);
             ok = false;
         } else if let Err(message) = naming::check_summary_name(&name) {

@@ -2,20 +2,22 @@
 //! where, and their parsing. Checks of one value (a bucket list, a scale) are made here, on
 //! the value's tokens; checks across keys and fields are in `ast.rs`.
 
-use proc_macro2::TokenTree;
-use quote::ToTokens;
+use std::time::Duration;
+
 use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, Path, Token, Type, UnOp};
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, Path, Token, Type};
 
 use super::naming;
 use super::symbol::{
-    self, AVG, BUCKETS, CONTAINER_KEYS, COUNT, COUNTER, CRATE, GAUGE, HELP, KEY, Key, LABEL,
-    LABELS, METRIC, METRICS, NAME, NESTED, PREFIX, SCALE, SKIP, SNAPSHOT, SNAPSHOT_CONTAINER_KEYS,
-    SNAPSHOT_FIELD_KEYS, SUM, SUMMARY, SUMMARY_KEYS, UNIT,
+    self, AGE_BUCKETS, AVG, BUCKETS, CONTAINER_KEYS, COUNT, COUNTER, CRATE, GAUGE, HELP, KEY, Key,
+    LABEL, LABELS, MAX_AGE, METRIC, METRICS, NAME, NESTED, PREFIX, QUANTILES, SCALE, SKIP,
+    SNAPSHOT, SNAPSHOT_CONTAINER_KEYS, SNAPSHOT_FIELD_KEYS, SUM, SUMMARY, SUMMARY_KEYS, UNIT,
 };
+use crate::attr_util::{number, parse_keys, parse_nested_keys, skip_value, tokens_text};
 use crate::ctxt::Ctxt;
 use crate::krate::Krate;
+use crate::metric_options::{self, Buckets};
 
 /// The attributes of the struct: `#[metrics(prefix = "…", snapshot, labels = T, crate = "…")]`.
 #[derive(Default)]
@@ -71,13 +73,10 @@ impl SummaryAttr {
                 "expected `summary(name = \"…\", sum = field, count = field, help = \"…\")`",
             ));
         }
-        meta.parse_nested_meta(|inner| {
-            if let Err(error) = out.parse_key(&inner) {
-                out.broken = true;
-                cx.syn_error(error);
-                skip_value(&inner)?;
-            }
-            Ok(())
+        parse_nested_keys(cx, meta, |inner| {
+            let outcome = out.parse_key(inner);
+            out.broken |= outcome.is_err();
+            outcome
         })?;
         if out.broken {
             return Ok(out);
@@ -112,10 +111,6 @@ impl SummaryAttr {
     }
 
     fn parse_key(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-        let given_ident = |value| Given {
-            key: meta.path.clone(),
-            value,
-        };
         let field = |key: Key| -> syn::Result<Ident> {
             let expr: Expr = meta.value()?.parse()?;
             match &expr {
@@ -136,27 +131,22 @@ impl SummaryAttr {
             self.name = Some(non_empty(meta.value()?.parse()?, "a metric name")?);
         } else if meta.path == SUM {
             once(self.sum.is_some(), meta, SUM)?;
-            self.sum = Some(given_ident(field(SUM)?));
+            self.sum = Some(Given::at(meta, field(SUM)?));
         } else if meta.path == AVG {
             once(self.avg.is_some(), meta, AVG)?;
-            self.avg = Some(given_ident(field(AVG)?));
+            self.avg = Some(Given::at(meta, field(AVG)?));
         } else if meta.path == COUNT {
             once(self.count.is_some(), meta, COUNT)?;
-            self.count = Some(given_ident(field(COUNT)?));
+            self.count = Some(Given::at(meta, field(COUNT)?));
         } else if meta.path == SCALE {
             once(self.scale.is_some(), meta, SCALE)?;
-            self.scale = Some(Given {
-                key: meta.path.clone(),
-                value: parse_scale(&meta.value()?.parse()?)?,
-            });
+            self.scale = Some(Given::at(meta, parse_scale(&meta.value()?.parse()?)?));
         } else if meta.path == HELP {
             once(self.help.is_some(), meta, HELP)?;
-            self.help = Some(Given {
-                key: meta.path.clone(),
-                value: non_empty(meta.value()?.parse()?, "help text")?,
-            });
+            let help = non_empty(meta.value()?.parse()?, "help text")?;
+            self.help = Some(Given::at(meta, help));
         } else {
-            let note = ["quantiles", "quantile", "buckets"]
+            let note = ["quantiles", "quantile", "buckets", "max_age", "age_buckets"]
                 .iter()
                 .any(|key| meta.path.is_ident(key))
                 .then(|| {
@@ -195,46 +185,36 @@ impl ContainerAttrs {
             if attr.path() != METRICS {
                 continue;
             }
-            let result = attr.parse_nested_meta(|meta| {
-                let outcome = (|| {
-                    if meta.path == PREFIX {
-                        once(out.prefix.is_some(), &meta, PREFIX)?;
-                        out.prefix = Some(meta.value()?.parse()?);
-                    } else if meta.path == SNAPSHOT {
-                        once(out.snapshot.is_some(), &meta, SNAPSHOT)?;
-                        no_value(&meta, SNAPSHOT, "#[metrics(snapshot)]")?;
-                        out.snapshot = Some(meta.path.clone());
-                    } else if meta.path == LABELS {
-                        once(out.labels.is_some(), &meta, LABELS)?;
-                        let ty: Type = meta.value()?.parse()?;
-                        out.labels = Some((meta.path.clone(), ty));
-                    } else if meta.path == SUMMARY {
-                        out.summaries.push(SummaryAttr::parse(cx, &meta)?);
-                    } else if meta.path == CRATE {
-                        once(krate_seen, &meta, CRATE)?;
-                        krate_seen = true;
-                        match Krate::parse(&meta) {
-                            Ok(krate) => out.krate = krate,
-                            Err(error) => {
-                                out.krate_invalid = true;
-                                return Err(error);
-                            }
+            parse_keys(cx, attr, |meta| {
+                if meta.path == PREFIX {
+                    once(out.prefix.is_some(), meta, PREFIX)?;
+                    out.prefix = Some(meta.value()?.parse()?);
+                } else if meta.path == SNAPSHOT {
+                    once(out.snapshot.is_some(), meta, SNAPSHOT)?;
+                    no_value(meta, SNAPSHOT, "#[metrics(snapshot)]")?;
+                    out.snapshot = Some(meta.path.clone());
+                } else if meta.path == LABELS {
+                    once(out.labels.is_some(), meta, LABELS)?;
+                    let ty: Type = meta.value()?.parse()?;
+                    out.labels = Some((meta.path.clone(), ty));
+                } else if meta.path == SUMMARY {
+                    out.summaries.push(SummaryAttr::parse(cx, meta)?);
+                } else if meta.path == CRATE {
+                    once(krate_seen, meta, CRATE)?;
+                    krate_seen = true;
+                    match Krate::parse(meta) {
+                        Ok(krate) => out.krate = krate,
+                        Err(error) => {
+                            out.krate_invalid = true;
+                            return Err(error);
                         }
-                    } else {
-                        unknown.push(meta.path.clone());
-                        skip_value(&meta)?;
                     }
-                    Ok(())
-                })();
-                if let Err(error) = outcome {
-                    cx.syn_error(error);
-                    skip_value(&meta)?;
+                } else {
+                    unknown.push(meta.path.clone());
+                    skip_value(meta)?;
                 }
                 Ok(())
             });
-            if let Err(error) = result {
-                cx.syn_error(error);
-            }
         }
         let keys = if out.snapshot.is_some() {
             SNAPSHOT_CONTAINER_KEYS
@@ -273,19 +253,21 @@ impl GroupKind {
     }
 }
 
-/// A histogram's bucket bounds.
-pub(super) enum Buckets {
-    /// `[0.005, 0.01, 1]`: checked here (not empty, finite, strictly increasing).
-    List(Vec<f64>),
-    /// `SOME_CONST`: a `&'static [f64]`, checked when the histogram is made.
-    Expr(Box<Expr>),
-}
-
 /// A flag (`skip`, `nested`…) or a `key = value`, as written, with its value.
 pub(super) struct Given<T> {
     /// The key as written (errors about the key point at it).
     pub(super) key: Path,
     pub(super) value: T,
+}
+
+impl<T> Given<T> {
+    /// `value`, given with the key `meta` is at.
+    fn at(meta: &ParseNestedMeta<'_>, value: T) -> Self {
+        Self {
+            key: meta.path.clone(),
+            value,
+        }
+    }
 }
 
 /// The keys of the `#[metric(…)]`s of one field.
@@ -294,7 +276,14 @@ pub(super) struct FieldAttrs {
     pub(super) name: Option<Given<LitStr>>,
     pub(super) help: Option<Given<LitStr>>,
     pub(super) unit: Option<Given<LitStr>>,
+    /// `buckets = …`: checked by `metric_options` (lists, presets, generators, paths).
     pub(super) buckets: Option<Given<Buckets>>,
+    /// `quantiles = […]` of a `Summary` field.
+    pub(super) quantiles: Option<Given<Vec<f64>>>,
+    /// `max_age = "…"` of a `Summary` field.
+    pub(super) max_age: Option<Given<Duration>>,
+    /// `age_buckets = n` of a `Summary` field.
+    pub(super) age_buckets: Option<Given<usize>>,
     pub(super) scale: Option<Given<f64>>,
     pub(super) key: Option<Given<LitStr>>,
     /// `labels(name = "value", …)`: fixed labels on a value's samples.
@@ -322,16 +311,7 @@ impl FieldAttrs {
             if attr.path() != METRIC {
                 continue;
             }
-            let result = attr.parse_nested_meta(|meta| {
-                if let Err(error) = out.parse_key(&meta, kind) {
-                    cx.syn_error(error);
-                    skip_value(&meta)?;
-                }
-                Ok(())
-            });
-            if let Err(error) = result {
-                cx.syn_error(error);
-            }
+            parse_keys(cx, attr, |meta| out.parse_key(meta, kind));
         }
         out
     }
@@ -355,11 +335,20 @@ impl FieldAttrs {
                              it is"
                         )
                     }),
-                GroupKind::Snapshot => (meta.path == BUCKETS).then(|| {
-                    "`buckets` is for Histogram fields of live groups; a snapshot group \
-                     writes plain values"
-                        .to_owned()
-                }),
+                GroupKind::Snapshot => [BUCKETS, QUANTILES, MAX_AGE, AGE_BUCKETS]
+                    .into_iter()
+                    .find(|&key| meta.path == key)
+                    .map(|key| {
+                        let metric = if key == BUCKETS {
+                            "Histogram"
+                        } else {
+                            "Summary"
+                        };
+                        format!(
+                            "`{key}` is for {metric} fields of live groups; a snapshot group \
+                             writes plain values"
+                        )
+                    }),
             };
             return Err(unknown_key(
                 meta,
@@ -368,18 +357,7 @@ impl FieldAttrs {
                 other,
             ));
         };
-        let given = |value| Given {
-            key: meta.path.clone(),
-            value,
-        };
-        let given_buckets = |value| Given {
-            key: meta.path.clone(),
-            value,
-        };
-        let given_scale = |value| Given {
-            key: meta.path.clone(),
-            value,
-        };
+        let given = |value| Given::at(meta, value);
         // A flag given a value is still taken as given (`skip = true` is a skipped field
         // with an error on the value), so that no error follows from the field's role.
         let flag = |slot: &mut Option<Path>| -> syn::Result<()> {
@@ -406,18 +384,31 @@ impl FieldAttrs {
             }
             BUCKETS => {
                 once(self.buckets.is_some(), meta, key)?;
-                self.buckets = Some(given_buckets(parse_buckets(&meta.value()?.parse()?)?));
+                let value = Buckets::parse(&meta.value()?.parse()?, true)?;
+                self.buckets = Some(Given::at(meta, value));
+            }
+            QUANTILES => {
+                once(self.quantiles.is_some(), meta, key)?;
+                let value = metric_options::parse_quantiles(&meta.value()?.parse()?)?;
+                self.quantiles = Some(Given::at(meta, value));
+            }
+            MAX_AGE => {
+                once(self.max_age.is_some(), meta, key)?;
+                let value = metric_options::parse_max_age(&meta.value()?.parse()?)?;
+                self.max_age = Some(Given::at(meta, value));
+            }
+            AGE_BUCKETS => {
+                once(self.age_buckets.is_some(), meta, key)?;
+                let value = metric_options::parse_age_buckets(&meta.value()?.parse()?)?;
+                self.age_buckets = Some(Given::at(meta, value));
             }
             SCALE => {
                 once(self.scale.is_some(), meta, key)?;
-                self.scale = Some(given_scale(parse_scale(&meta.value()?.parse()?)?));
+                self.scale = Some(Given::at(meta, parse_scale(&meta.value()?.parse()?)?));
             }
             LABELS => {
                 once(self.labels.is_some(), meta, key)?;
-                self.labels = Some(Given {
-                    key: meta.path.clone(),
-                    value: parse_fixed_labels(meta)?,
-                });
+                self.labels = Some(Given::at(meta, parse_fixed_labels(meta)?));
             }
             NESTED => flag(&mut self.nested)?,
             SKIP => flag(&mut self.skip)?,
@@ -443,6 +434,9 @@ impl FieldAttrs {
             (HELP, self.help.as_ref().map(|g| &g.key)),
             (UNIT, self.unit.as_ref().map(|g| &g.key)),
             (BUCKETS, self.buckets.as_ref().map(|g| &g.key)),
+            (QUANTILES, self.quantiles.as_ref().map(|g| &g.key)),
+            (MAX_AGE, self.max_age.as_ref().map(|g| &g.key)),
+            (AGE_BUCKETS, self.age_buckets.as_ref().map(|g| &g.key)),
             (SCALE, self.scale.as_ref().map(|g| &g.key)),
             (KEY, self.key.as_ref().map(|g| &g.key)),
             (LABELS, self.labels.as_ref().map(|g| &g.key)),
@@ -546,95 +540,6 @@ fn non_empty(literal: LitStr, what: &str) -> syn::Result<LitStr> {
     Ok(literal)
 }
 
-/// A number literal (`1`, `0.5`, `-2`, `1e3`), as `f64`.
-fn number(expr: &Expr) -> Option<f64> {
-    match expr {
-        Expr::Lit(ExprLit {
-            lit: Lit::Float(literal),
-            ..
-        }) => literal.base10_parse().ok(),
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(literal),
-            ..
-        }) => literal.base10_digits().parse().ok(),
-        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => number(&unary.expr).map(|v| -v),
-        Expr::Group(group) => number(&group.expr),
-        Expr::Paren(paren) => number(&paren.expr),
-        _ => None,
-    }
-}
-
-/// An expression as the user wrote it, more or less (`-1`, not `- 1`).
-fn text(expr: &Expr) -> String {
-    expr.to_token_stream().to_string().replace(' ', "")
-}
-
-fn parse_buckets(expr: &Expr) -> syn::Result<Buckets> {
-    let array = match expr {
-        Expr::Array(array) => array,
-        Expr::Path(_) | Expr::Field(_) => return Ok(Buckets::Expr(Box::new(expr.clone()))),
-        _ => {
-            return Err(syn::Error::new_spanned(
-                expr,
-                "expected a list of bucket upper bounds, like `buckets = [0.01, 0.1, 1.0]`, \
-                 or the path of a `&'static [f64]` constant",
-            ));
-        }
-    };
-    if array.elems.is_empty() {
-        return Err(syn::Error::new_spanned(
-            array,
-            "a histogram needs at least one bucket upper bound (the `+Inf` bucket is always \
-             added)",
-        ));
-    }
-    let mut errors: Option<syn::Error> = None;
-    let mut push = |error: syn::Error| match &mut errors {
-        Some(errors) => errors.combine(error),
-        None => errors = Some(error),
-    };
-    let mut bounds = Vec::with_capacity(array.elems.len());
-    let mut previous: Option<(f64, &Expr)> = None;
-    for elem in &array.elems {
-        let Some(bound) = number(elem) else {
-            push(syn::Error::new_spanned(
-                elem,
-                "a bucket upper bound must be a number literal (the `+Inf` bucket is always \
-                 added)",
-            ));
-            continue;
-        };
-        if !bound.is_finite() {
-            push(syn::Error::new_spanned(
-                elem,
-                format!(
-                    "the bucket upper bound `{}` is not a finite number (the `+Inf` bucket \
-                     is always added)",
-                    text(elem)
-                ),
-            ));
-            continue;
-        }
-        if let Some((_, before_expr)) = previous.filter(|&(before, _)| bound <= before) {
-            push(syn::Error::new_spanned(
-                elem,
-                format!(
-                    "bucket upper bounds must be strictly increasing: `{}` comes after `{}`",
-                    text(elem),
-                    text(before_expr)
-                ),
-            ));
-            continue;
-        }
-        previous = Some((bound, elem));
-        bounds.push(bound);
-    }
-    match errors {
-        Some(errors) => Err(errors),
-        None => Ok(Buckets::List(bounds)),
-    }
-}
-
 fn parse_scale(expr: &Expr) -> syn::Result<f64> {
     let Some(scale) = number(expr) else {
         return Err(syn::Error::new_spanned(
@@ -647,7 +552,7 @@ fn parse_scale(expr: &Expr) -> syn::Result<f64> {
             expr,
             format!(
                 "`scale = {}`: the scale must be a finite number other than zero",
-                text(expr)
+                tokens_text(expr)
             ),
         ));
     }
@@ -664,7 +569,7 @@ fn unknown_key(
 }
 
 fn unknown_key_at(path: &Path, attribute: &str, keys: &[Key], note: Option<String>) -> syn::Error {
-    let key = path.to_token_stream().to_string().replace(' ', "");
+    let key = tokens_text(path);
     let suggestion = symbol::closest(&key, keys)
         .map(|close| format!(" (did you mean `{close}`?)"))
         .unwrap_or_default();
@@ -698,19 +603,4 @@ fn no_value(meta: &ParseNestedMeta<'_>, key: Key, written: &str) -> syn::Result<
         ));
     }
     Ok(())
-}
-
-/// Skips what is left of a key's value (up to the next `,`), so that parsing goes on with the
-/// next key after an error.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    meta.input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
-                break;
-            }
-            rest = next;
-        }
-        Ok(((), rest))
-    })
 }

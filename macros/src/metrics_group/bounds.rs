@@ -2,12 +2,12 @@
 //! const parameters gets a bound on the impl (as serde does), so that the impl states what
 //! it needs and the error, if any, is at the use of the group.
 
-use std::collections::BTreeSet;
-
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{GenericParam, Generics, Type};
+use syn::{Generics, Type};
+
+use crate::generics::{mentions, param_names};
 
 /// The impl's where-clause: the struct's own predicates, then `Ty: bound` for each field
 /// type naming a parameter. Empty when there is nothing to say.
@@ -15,15 +15,7 @@ pub(super) fn where_clause<'a>(
     generics: &Generics,
     bounds: impl IntoIterator<Item = (&'a Type, TokenStream)>,
 ) -> TokenStream {
-    let params: BTreeSet<String> = generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(param) => Some(param.ident.to_string()),
-            GenericParam::Const(param) => Some(param.ident.to_string()),
-            GenericParam::Lifetime(_) => None,
-        })
-        .collect();
+    let params = param_names(generics);
     let existing = generics
         .where_clause
         .iter()
@@ -39,13 +31,4 @@ pub(super) fn where_clause<'a>(
     } else {
         quote!(where #(#predicates,)*)
     }
-}
-
-/// Whether tokens name one of `params` (conservatively: any identifier spelled the same).
-fn mentions(tokens: TokenStream, params: &BTreeSet<String>) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        TokenTree::Ident(ident) => params.contains(&ident.to_string()),
-        TokenTree::Group(group) => mentions(group.stream(), params),
-        TokenTree::Punct(_) | TokenTree::Literal(_) => false,
-    })
 }

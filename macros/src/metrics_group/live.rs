@@ -8,8 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
 use super::ast::{Input, LiveField, LiveRole, Metric};
-use super::attr::Buckets;
-use super::{bounds, float};
+use super::bounds;
 
 /// The paths generated code names things by.
 struct Paths {
@@ -48,28 +47,19 @@ fn join_prefix(paths: &Paths, prefix: &str) -> TokenStream {
     quote!(let __prefix = #group::join_name(__prefix, #prefix);)
 }
 
-/// `FieldOptions { buckets: …, ..Default::default() }` for a metric.
+/// `FieldOptions::new().state_label("…").buckets(…).quantiles(…)…` for a metric: the
+/// settings given, through the runtime's `const fn` setters (no struct literal, so a
+/// setting the runtime adds later keeps its default, and clippy finds no needless update).
 fn options(paths: &Paths, metric: &Metric) -> TokenStream {
     let p = &paths.p;
     let group = &paths.group;
-    let buckets = match &metric.buckets {
-        None => quote!(#p::None),
-        Some(Buckets::List(bounds)) => {
-            let bounds = bounds.iter().map(|&bound| float(bound));
-            quote!(#p::Some({
-                const __PROMFORGE_BUCKETS: &[::core::primitive::f64] = &[#(#bounds),*];
-                __PROMFORGE_BUCKETS
-            }))
-        }
-        Some(Buckets::Expr(expr)) => quote!(#p::Some(#expr)),
-    };
-    // `..Default::default()`: settings the runtime may add later keep their defaults.
     let state_label = &metric.name;
-    quote!(#group::FieldOptions {
-        buckets: #buckets,
-        state_label: #p::Some(#state_label),
-        ..::core::default::Default::default()
-    })
+    let buckets = metric.buckets.as_ref().map(|buckets| {
+        let buckets = buckets.to_static_slice(&quote!(#p::instrument));
+        quote!(.buckets(#buckets))
+    });
+    let summary = metric.summary.setters();
+    quote!(#group::FieldOptions::new().state_label(#state_label) #buckets #summary)
 }
 
 /// `register_field::<Ty>`, spanned on the field's type so that a type that is not a metric

@@ -19,8 +19,7 @@ mod naming;
 mod snapshot;
 mod symbol;
 
-use proc_macro2::{Literal, Span, TokenStream};
-use quote::quote;
+use proc_macro2::{Span, TokenStream};
 use syn::DeriveInput;
 
 use self::ast::{Body, Input};
@@ -42,28 +41,17 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
             let error = result.err().unwrap_or_else(|| {
                 syn::Error::new(Span::call_site(), "MetricsGroup cannot be derived here")
             });
-            let stub = if attrs.krate_invalid {
-                TokenStream::new()
-            } else {
+            ctxt::failed_derive(&error, attrs.krate_invalid, || {
                 fallback::stub(input, &attrs)
-            };
-            ctxt::failed(&error, stub)
+            })
         }
-    }
-}
-
-/// An `f64` as a literal token (`-` and the magnitude for a negative number).
-fn float(value: f64) -> TokenStream {
-    let magnitude = Literal::f64_suffixed(value.abs());
-    if value.is_sign_negative() {
-        quote!(-#magnitude)
-    } else {
-        quote!(#magnitude)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use quote::quote;
+
     use super::*;
 
     /// Expands `input` and checks that the output is Rust items; returns it as text.
@@ -98,9 +86,101 @@ mod tests {
             out.contains("register_field::<Counter>(__registry,&__prefix,\"events\",\"Events.\"")
         );
         assert!(out.contains("\"latency_seconds\""));
-        assert!(out.contains("=&[-1f64,0.5f64,1f64]"), "{out}");
+        assert!(out.contains(".buckets(&[-1f64,0.5f64,1f64])"), "{out}");
         assert!(out.contains("fnglobal()"));
         assert!(out.contains("<Cacheas::promforge::__private::group::MetricsGroup>::register_in"));
+    }
+
+    /// `FieldOptions` is written with its `const fn` setters: no struct literal, so no
+    /// `..Default::default()` for clippy's `needless_update` to flag in the user's crate.
+    #[test]
+    fn field_options_use_the_setters_not_a_struct_update() {
+        let out = expand_str(quote! {
+            struct Metrics {
+                /// Latency.
+                #[metric(unit = "seconds", buckets = exponential(0.001, 2.0, 3))]
+                latency: Histogram,
+                /// Requests.
+                #[metric(buckets = latency)]
+                requests: Family<L, Histogram>,
+                /// Status.
+                status: StateSet<Status>,
+                /// Percentiles.
+                #[metric(unit = "seconds", quantiles = [0.5, 0.99], max_age = "5m",
+                         age_buckets = 3)]
+                percentiles: Summary,
+                /// Plain.
+                plain: Counter,
+            }
+        });
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(!out.contains(".."), "{out}");
+        assert!(!out.contains("FieldOptions{"), "{out}");
+        assert!(out.contains(
+            "FieldOptions::new().state_label(\"latency_seconds\").buckets(&[0.001f64,0.002f64,\
+             0.004f64])"
+        ));
+        assert!(out.contains(
+            "FieldOptions::new().state_label(\"requests\").buckets(::promforge::__private::\
+             instrument::BUCKETS_LATENCY)"
+        ));
+        assert!(out.contains(
+            "FieldOptions::new().state_label(\"percentiles_seconds\").quantiles(&[0.5f64,\
+             0.99f64]).max_age(::core::time::Duration::from_millis(300000u64)).age_buckets(\
+             3usize)"
+        ));
+        assert!(out.contains("FieldOptions::new().state_label(\"plain\"))"));
+    }
+
+    #[test]
+    fn summary_options_on_the_wrong_field() {
+        let found = errors(quote! {
+            struct Metrics {
+                /// Latency.
+                #[metric(quantiles = [0.5], max_age = "1m", age_buckets = 2)]
+                latency: Histogram,
+                /// By kind.
+                #[metric(max_age = "1m")]
+                by_kind: Family<L, Counter>,
+                /// In a family: fine.
+                #[metric(quantiles = [0.5, 0.9])]
+                sizes: Family<L, Summary>,
+                /// Mistakes in the values.
+                #[metric(quantiles = [0.5, 0.5], max_age = "5 min", age_buckets = 0)]
+                bad: Summary,
+            }
+        });
+        assert_eq!(
+            found,
+            [
+                "`quantiles` applies to summaries, and `latency` is a histogram",
+                "`max_age` applies to summaries, and `latency` is a histogram",
+                "`age_buckets` applies to summaries, and `latency` is a histogram",
+                "`max_age` applies to summaries, and `by_kind` is a family of counters",
+                "the quantile `0.5` is given twice (first as `0.5`): give each once",
+                "`max_age = \"5 min\"`: `5` has no unit; a duration is a whole number and a \
+                 unit (`ms`, `s`, `m`, `h`), like \"30s\", \"5m\", \"1h\", \"500ms\" or \
+                 \"1h30m\"",
+                "`age_buckets` is a whole number from 1 to 1000: in how many slices the window \
+                 is kept (the oldest slice is dropped as time passes), like `age_buckets = 5`",
+            ]
+        );
+        let found = errors(quote! {
+            #[metrics(snapshot)]
+            struct Stats {
+                /// A.
+                #[metric(quantiles = [0.5])]
+                a: u64,
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].ends_with(
+                "`quantiles` is for Summary fields of live groups; a snapshot group writes \
+                 plain values"
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -330,45 +330,6 @@ pub(super) fn check_summary_name(name: &str) -> Result<(), String> {
     ))
 }
 
-/// Checks a metric name, or the part of one after a prefix (`prefixed`: it may then start
-/// with a digit). The error is a sentence for a compile error.
-pub(super) fn check_metric_name(name: &str, prefixed: bool) -> Result<(), String> {
-    let mut chars = name.chars();
-    let valid = match chars.next() {
-        None => return Err("a metric name cannot be empty".to_owned()),
-        Some(first) => {
-            (first.is_ascii_alphabetic()
-                || first == '_'
-                || first == ':'
-                || (prefixed && first.is_ascii_digit()))
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-        }
-    };
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{name}` is not a valid metric name: Prometheus metric names match \
-             `[a-zA-Z_:][a-zA-Z0-9_:]*` (ASCII letters, digits, `_` and `:`, not starting \
-             with a digit)"
-        ))
-    }
-}
-
-/// Checks the struct's `prefix = "…"`.
-pub(super) fn check_prefix(prefix: &str) -> Result<(), String> {
-    if prefix.is_empty() {
-        return Ok(());
-    }
-    check_metric_name(prefix, false).map_err(|_| {
-        format!(
-            "`{prefix}` is not a valid metric name prefix: Prometheus metric names match \
-             `[a-zA-Z_:][a-zA-Z0-9_:]*` (ASCII letters, digits, `_` and `:`, not starting \
-             with a digit)"
-        )
-    })
-}
-
 /// `prefix` and `name` joined as the runtime's `join_name` joins them.
 pub(super) fn join(prefix: &str, name: &str) -> String {
     match (prefix.is_empty(), name.is_empty()) {
@@ -529,20 +490,6 @@ mod tests {
         );
         assert!(check_summary_name("seconds").is_err());
         assert!(check_summary_name("build_info").is_err());
-    }
-
-    #[test]
-    fn metric_names() {
-        for ok in ["a", "_a", "a:b", "a9_b", ":x"] {
-            assert_eq!(check_metric_name(ok, false), Ok(()), "{ok}");
-        }
-        assert_eq!(check_metric_name("5xx", true), Ok(()));
-        for bad in ["", "5xx", "bad-name", "a b", "größe", "a.b"] {
-            assert!(check_metric_name(bad, false).is_err(), "{bad}");
-        }
-        assert!(check_prefix("my-app").is_err());
-        assert_eq!(check_prefix(""), Ok(()));
-        assert_eq!(check_prefix("observer_"), Ok(()));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::ast::{AggregateField, AggregateSummary, Input, SnapshotField, SnapshotRole, Value};
-use super::{bounds, float, live};
+use super::{bounds, live};
+use crate::attr_util::float;
 
 /// Where a field's families start, relative to the struct's first: a number of single
 /// families plus the `FAMILY_COUNT`s of nested groups before it (summed at compile time).

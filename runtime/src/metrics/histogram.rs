@@ -280,8 +280,17 @@ pub(crate) fn check_buckets(buckets: &[f64]) -> Result<Vec<f64>, Error> {
     Ok(bounds.to_vec())
 }
 
+/// A computed bound rounded to 15 significant digits, so that it reads as it would be
+/// written: `0.1 + 0.1 × 2` is `0.3`, not `0.30000000000000004` (and renders `le="0.3"`).
+/// The macros' `buckets = exponential(…)` / `linear(…)` compute the same bounds at compile
+/// time.
+fn round_bound(bound: f64) -> f64 {
+    format!("{bound:.14e}").parse().unwrap_or(bound)
+}
+
 /// `count` upper bounds starting at `start`, each `factor` times the one before
-/// (`exponential_buckets(0.001, 2.0, 4)` → 1 ms, 2 ms, 4 ms, 8 ms).
+/// (`exponential_buckets(0.001, 2.0, 4)` → 1 ms, 2 ms, 4 ms, 8 ms), each rounded to 15
+/// significant digits.
 pub fn exponential_buckets(start: f64, factor: f64, count: usize) -> Result<Vec<f64>, Error> {
     let valid = start > 0.0 && start.is_finite() && factor > 1.0 && factor.is_finite();
     if !valid || count == 0 {
@@ -296,14 +305,14 @@ pub fn exponential_buckets(start: f64, factor: f64, count: usize) -> Result<Vec<
         .scan(start, |b, _| {
             let v = *b;
             *b *= factor;
-            Some(v)
+            Some(round_bound(v))
         })
         .collect();
     check_buckets(&buckets)
 }
 
 /// `count` upper bounds starting at `start`, `width` apart
-/// (`linear_buckets(0.1, 0.1, 3)` → 0.1, 0.2, 0.3).
+/// (`linear_buckets(0.1, 0.1, 3)` → 0.1, 0.2, 0.3), each rounded to 15 significant digits.
 pub fn linear_buckets(start: f64, width: f64, count: usize) -> Result<Vec<f64>, Error> {
     let valid = start.is_finite() && width > 0.0 && width.is_finite();
     if !valid || count == 0 {
@@ -314,7 +323,9 @@ pub fn linear_buckets(start: f64, width: f64, count: usize) -> Result<Vec<f64>, 
             ),
         });
     }
-    let buckets: Vec<f64> = (0..count).map(|i| start + width * i as f64).collect();
+    let buckets: Vec<f64> = (0..count)
+        .map(|i| round_bound(start + width * i as f64))
+        .collect();
     check_buckets(&buckets)
 }
 
@@ -349,6 +360,28 @@ mod tests {
         assert_eq!(
             exponential_buckets(1.0, 10.0, 3).ok(),
             Some(vec![1.0, 10.0, 100.0])
+        );
+    }
+
+    #[test]
+    fn computed_bounds_read_as_written() {
+        assert_eq!(
+            linear_buckets(0.1, 0.1, 5).ok(),
+            Some(vec![0.1, 0.2, 0.3, 0.4, 0.5])
+        );
+        assert_eq!(
+            exponential_buckets(0.001, 1.5, 4).ok(),
+            Some(vec![0.001, 0.0015, 0.00225, 0.003375])
+        );
+        assert_eq!(
+            exponential_buckets(0.001, 2.0, 10)
+                .ok()
+                .and_then(|b| b.last().copied()),
+            Some(0.512)
+        );
+        assert_eq!(
+            linear_buckets(-1.0, 0.5, 3).ok(),
+            Some(vec![-1.0, -0.5, 0.0])
         );
     }
 

@@ -89,6 +89,7 @@ mod noop {
             prefix: "noop_test",
             name: None,
             buckets: crate::instrument::BUCKETS_LATENCY,
+            summary: None,
             calls: true,
             duration: true,
             in_flight: true,

@@ -243,6 +243,30 @@ impl Summary {
         SummaryBuilder::default()
     }
 
+    /// A summary with the settings given (`None`: the default), as the macros' options
+    /// hold them: `#[metric(quantiles = …, max_age = …, age_buckets = …)]` and
+    /// `#[instrument_metrics(summary(…))]`.
+    pub(crate) fn from_options(
+        quantiles: Option<&[f64]>,
+        max_age: Option<Duration>,
+        age_buckets: Option<usize>,
+    ) -> Result<Self, Error> {
+        if quantiles.is_none() && max_age.is_none() && age_buckets.is_none() {
+            return Ok(Self::new());
+        }
+        let mut builder = Self::builder();
+        if let Some(quantiles) = quantiles {
+            builder = builder.quantiles(quantiles);
+        }
+        if let Some(max_age) = max_age {
+            builder = builder.max_age(max_age);
+        }
+        if let Some(age_buckets) = age_buckets {
+            builder = builder.age_buckets(age_buckets);
+        }
+        builder.build()
+    }
+
     /// Records one observation. NaN counts in `_count` and makes `_sum` NaN, but is not
     /// part of the quantiles.
     #[inline]
@@ -508,6 +532,22 @@ mod tests {
         assert_eq!(summary.count(), 100_000);
         assert_eq!(summary.window_count(), 100_000);
         assert_eq!(summary.sum(), (0..100_000u64).sum::<u64>() as f64);
+    }
+
+    #[test]
+    fn options_keep_the_defaults_they_do_not_give() {
+        let summary = Summary::from_options(Some(&[0.99, 0.5]), None, Some(2)).unwrap_or_default();
+        assert_eq!(summary.configured_quantiles(), [0.5, 0.99]);
+        assert_eq!(summary.core.step, DEFAULT_MAX_AGE / 2);
+        let summary =
+            Summary::from_options(None, Some(Duration::from_secs(60)), None).unwrap_or_default();
+        assert_eq!(summary.configured_quantiles(), DEFAULT_QUANTILES);
+        assert_eq!(
+            summary.core.step,
+            Duration::from_secs(60) / DEFAULT_AGE_BUCKETS as u32
+        );
+        assert!(Summary::from_options(Some(&[1.5]), None, None).is_err());
+        assert!(Summary::from_options(None, None, Some(0)).is_err());
     }
 
     #[test]
