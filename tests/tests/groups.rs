@@ -1,0 +1,102 @@
+//! `#[derive(MetricsGroup)]` through the registry: live groups registered twice, and
+//! snapshot sources that fail.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use promforge::{Counter, FromFn, Gauge, Histogram, MetricsGroup, Registry};
+use promforge_tests::check_exposition;
+
+#[derive(MetricsGroup)]
+#[metrics(prefix = "observer")]
+struct ObserverMetrics {
+    /// Events processed.
+    events_processed: Counter,
+    /// Events being processed right now.
+    events_in_flight: Gauge,
+    /// Action latency.
+    #[metric(unit = "seconds", buckets = [0.001, 0.01, 0.1, 1.0])]
+    action_duration: Histogram,
+}
+
+#[test]
+fn a_live_group_registers_renders_and_refuses_a_second_registration() {
+    let r = Registry::new();
+    let m = ObserverMetrics::register(&r).expect("first registration");
+    m.events_processed.inc_by(3);
+    m.events_in_flight.set(2);
+    m.action_duration.observe(0.05);
+    let e = check_exposition(&r.render());
+    let fam = e
+        .family("observer_events_processed_total")
+        .expect("counter");
+    assert_eq!(fam.kind, "counter");
+    assert_eq!(fam.help.as_deref(), Some("Events processed."));
+    assert_eq!(e.value("observer_events_processed_total", &[]), Some(3.0));
+    assert_eq!(e.value("observer_events_in_flight", &[]), Some(2.0));
+    assert_eq!(
+        e.value("observer_action_duration_seconds_bucket", &[("le", "0.1")]),
+        Some(1.0)
+    );
+    match ObserverMetrics::register(&r) {
+        Err(promforge::Error::AlreadyRegistered { name, .. }) => {
+            assert_eq!(name, "observer_events_processed_total");
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+        Ok(_) => panic!("a second registration into the same registry must fail"),
+    }
+    // The first group still works and is still the one rendered.
+    m.events_processed.inc();
+    assert_eq!(
+        check_exposition(&r.render()).value("observer_events_processed_total", &[]),
+        Some(4.0)
+    );
+}
+
+#[derive(MetricsGroup, Clone, Default)]
+#[metrics(prefix = "job", snapshot)]
+struct JobStats {
+    /// Jobs done.
+    #[metric(counter)]
+    done: u64,
+}
+
+#[test]
+fn a_panicking_snapshot_closure_does_not_break_the_scrape() {
+    let r = Registry::new();
+    r.gauge("steady", "Always served.").expect("gauge").set(1);
+    let calls = Arc::new(AtomicU64::new(0));
+    let stats = Arc::new(Mutex::new(JobStats { done: 5 }));
+    let source = {
+        let (calls, stats) = (Arc::clone(&calls), Arc::clone(&stats));
+        FromFn(move || {
+            if calls.fetch_add(1, Ordering::Relaxed) == 1 {
+                panic!("the stats are being rebuilt");
+            }
+            stats.lock().map(|s| s.clone()).unwrap_or_default()
+        })
+    };
+    JobStats::register_snapshot(&r, source).expect("snapshot");
+
+    let first = check_exposition(&r.render());
+    assert_eq!(first.value("job_done_total", &[]), Some(5.0));
+    let second = check_exposition(&r.render());
+    assert_eq!(
+        second.value("job_done_total", &[]),
+        None,
+        "left out this scrape"
+    );
+    assert_eq!(second.value("steady", &[]), Some(1.0));
+    assert_eq!(
+        second.value(
+            "promforge_scrape_errors_total",
+            &[("collector", "job_done_total")]
+        ),
+        Some(1.0)
+    );
+    if let Ok(mut s) = stats.lock() {
+        s.done = 9;
+    }
+    let third = check_exposition(&r.render());
+    assert_eq!(third.value("job_done_total", &[]), Some(9.0), "fresh again");
+}
