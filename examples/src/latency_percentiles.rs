@@ -69,7 +69,6 @@
 //! `/system`, `/todays-games` (instrumented, as in the origin), `/health` (the origin's
 //! JSON), `/metrics`, `/ready`.
 
-
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;

@@ -82,7 +82,6 @@
 //! and action), failed actions are queued and retried up to three times by a worker, and
 //! listeners save a checkpoint every 25 events and now and then reconnect and recover it.
 
-
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};

@@ -66,7 +66,6 @@
 //! (`pause`, `resume`, `stop`; needs `Authorization: Bearer ticker-admin`), `/metrics`,
 //! `/health`, `/ready`.
 
-
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
