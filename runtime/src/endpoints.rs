@@ -1,15 +1,19 @@
 //! What `/metrics`, `/health` and `/ready` answer, shared by the standalone exporter and
 //! the axum routes: responses with a `Bytes` body that each server wraps in its own body type.
 
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::future::Future;
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
+use futures_util::future::{BoxFuture, Shared};
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 
@@ -48,10 +52,18 @@ pub(crate) fn normalize_path(path: String) -> String {
     }
 }
 
-/// The registry rendered in the text format, gzipped when the request accepts it.
+/// The registry rendered in the text format, gzipped when the request accepts it (the
+/// axum routes; the exporter uses [`metrics_shared`]).
+#[cfg(feature = "axum")]
 pub(crate) fn metrics(registry: &Registry, headers: &HeaderMap) -> Response<Bytes> {
     let mut body = Vec::new();
     registry.render_into(&mut body);
+    metrics_response(Bytes::from(body), headers)
+}
+
+/// A 200 answer carrying `body` (the rendered text), gzipped when the request accepts it.
+fn metrics_response(body: Bytes, headers: &HeaderMap) -> Response<Bytes> {
+    let mut body = body;
     let mut resp = Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, TEXT_CONTENT_TYPE)
@@ -59,11 +71,99 @@ pub(crate) fn metrics(registry: &Registry, headers: &HeaderMap) -> Response<Byte
     if accepts_gzip(headers)
         && let Some(compressed) = gzip(&body)
     {
-        body = compressed;
+        body = Bytes::from(compressed);
         resp = resp.header(header::CONTENT_ENCODING, "gzip");
     }
-    resp.body(Bytes::from(body))
+    resp.body(body)
         .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
+
+/// A render in progress, shared by every scrape of its registry that arrives meanwhile.
+type SharedRender = Shared<BoxFuture<'static, Result<Bytes, &'static str>>>;
+
+/// The render in progress for each registry (by [`Registry::id`]), with its generation.
+/// An entry lives only while its render runs, and the render holds a clone of its
+/// registry, so an id cannot be reused by another registry meanwhile.
+static RENDERS: LazyLock<Mutex<HashMap<usize, (u64, SharedRender)>>> =
+    LazyLock::new(Mutex::default);
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Removes the entry of render `generation` of registry `id`, if it is still there.
+fn forget_render(id: usize, generation: u64) {
+    let mut renders = RENDERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if renders.get(&id).is_some_and(|(g, _)| *g == generation) {
+        renders.remove(&id);
+    }
+}
+
+/// Removes its render's entry when dropped: when the render ends, also by a panic.
+struct ForgetOnDrop(usize, u64);
+
+impl Drop for ForgetOnDrop {
+    fn drop(&mut self) {
+        forget_render(self.0, self.1);
+    }
+}
+
+/// The render of `registry` in progress, or a new one on a blocking thread.
+fn shared_render(registry: &Registry) -> SharedRender {
+    let id = registry.id();
+    let mut renders = RENDERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, render)) = renders.get(&id) {
+        return render.clone();
+    }
+    let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
+    let registry = registry.clone();
+    let handle = tokio::task::spawn_blocking(move || {
+        let _forget = ForgetOnDrop(id, generation);
+        let mut body = Vec::new();
+        registry.render_into(&mut body);
+        Bytes::from(body)
+    });
+    let render = async move {
+        let outcome = handle.await.map_err(|e| {
+            if e.is_panic() {
+                "rendering the registry panicked"
+            } else {
+                "rendering the registry was cancelled"
+            }
+        });
+        // The blocking task forgets its entry itself; this covers a task that never ran.
+        forget_render(id, generation);
+        outcome
+    }
+    .boxed()
+    .shared();
+    renders.insert(id, (generation, render.clone()));
+    render
+}
+
+/// Like [`metrics`], for a server: the registry is rendered on a blocking thread, one
+/// render per registry at a time (a scrape arriving meanwhile waits for it and shares its
+/// text). A scrape that gets no text within `timeout` is answered 503 and logged; the
+/// render goes on, and the scrapes that come meanwhile join it instead of piling up.
+pub(crate) async fn metrics_shared(
+    registry: &Registry,
+    headers: &HeaderMap,
+    timeout: Duration,
+) -> Response<Bytes> {
+    match tokio::time::timeout(timeout, shared_render(registry)).await {
+        Ok(Ok(body)) => metrics_response(body, headers),
+        Ok(Err(reason)) => {
+            eprintln!("promforge: scrape failed: {reason}");
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "rendering the metrics failed\n",
+            )
+        }
+        Err(_) => {
+            eprintln!(
+                "promforge: scrape cut after {timeout:?}: rendering the registry takes longer \
+                 (later scrapes share the render in progress)"
+            );
+            text(StatusCode::SERVICE_UNAVAILABLE, "scrape timed out\n")
+        }
+    }
 }
 
 /// `{"status":"healthy","uptime_seconds":…}`.

@@ -94,6 +94,23 @@ pub enum Error {
         /// What happened.
         reason: String,
     },
+    /// The exporter's TLS set-up failed: a certificate or key file that cannot be read or
+    /// parsed, or a key that does not belong to the certificate.
+    #[error("exporter TLS set-up failed for `{path}`: {reason}")]
+    Tls {
+        /// The file concerned.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An access-control setting of the exporter that cannot be used: an empty password or
+    /// token, a password hash that does not parse (or whose feature is off), a network that
+    /// is not in CIDR notation.
+    #[error("invalid exporter access control: {reason}")]
+    InvalidAccess {
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 fn clash_note(clashes_with: &Option<String>) -> String {

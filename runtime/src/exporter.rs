@@ -24,11 +24,52 @@
 //!
 //! The exporter binds to loopback unless told otherwise: a metrics endpoint shows a
 //! program's internals, so exposing it is a choice to make explicitly.
+//!
+//! ## Access control and TLS
+//!
+//! [`Access`] restricts a route to HTTP Basic auth users (plain, bcrypt or Argon2
+//! [`Password`]s), bearer tokens and/or client networks: [`Exporter::access`] sets it for
+//! every route, [`Exporter::route_access`] for one (`/health` often stays open for probes).
+//! Missing or wrong credentials get `401` with a `WWW-Authenticate` challenge; a client
+//! outside the allowed networks gets `403`. With the feature `tls`, `Exporter::tls` serves
+//! HTTPS from PEM files (`TlsConfig`), optionally requiring client certificates.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), promforge::Error> {
+//! use promforge::exporter::{Access, Password, Route};
+//!
+//! promforge::exporter()
+//!     .bind("10.0.0.5:9184")
+//!     .access(Access::open().basic_auth("prometheus", Password::hashed("$2y$10$…")))
+//!     .route_access(Route::Health, Access::open())
+//!     .serve()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Limits
+//!
+//! | limit | default | builder method |
+//! |---|---|---|
+//! | connections served at once (more wait in the listen backlog) | [`DEFAULT_MAX_CONNECTIONS`] (256) | [`max_connections`](Exporter::max_connections) |
+//! | size of a request's line and headers (`431` past it) | [`DEFAULT_MAX_HEADER_BYTES`] (16 KiB) | [`max_header_bytes`](Exporter::max_header_bytes) |
+//! | time to send the request headers, finish the TLS handshake, or idle between requests | [`DEFAULT_HEADER_READ_TIMEOUT`] (10 s) | [`header_read_timeout`](Exporter::header_read_timeout) |
+//! | time to answer (render, checks; `503` past it, logged) | [`DEFAULT_REQUEST_TIMEOUT`] (30 s) | [`request_timeout`](Exporter::request_timeout) |
+//! | time to write one answer to the client (the connection is closed past it) | [`DEFAULT_WRITE_TIMEOUT`] (10 s) | [`write_timeout`](Exporter::write_timeout) |
+//!
+//! The registry is rendered on a blocking thread, one render per registry at a time: scrapes
+//! that arrive while a render runs wait for it and share its text, so a slow collector
+//! cannot make renders pile up.
+
+mod access;
+mod io;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::convert::Infallible;
 use std::fmt::Display;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,22 +81,39 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use hyper_util::server::graceful::Watcher;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, oneshot};
 
+pub use self::access::{Access, DEFAULT_REALM, Password};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use self::tls::TlsConfig;
 use crate::Error;
 use crate::endpoints::{self, ReadinessCheck};
 use crate::registry::{Registry, default_registry};
+use access::{Guard, IpNet, Verdict};
 
 /// The address the exporter binds to unless told otherwise: loopback, port 9184.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9184";
-/// How long a client may take to send a request's headers (also the idle time allowed
-/// between two requests on a kept-alive connection, with hyper versions that count it).
+/// How long a client may take to send a request's headers; also the idle time allowed
+/// between two requests on a kept-alive connection, and the time allowed for a TLS handshake.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a request may take to be answered (rendering, or running the readiness checks).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long writing one answer to a client may take before the connection is closed.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a graceful shutdown waits for requests in progress.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How many connections are served at once; further clients wait in the listen backlog
+/// until one ends.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// The largest request line plus headers accepted, in bytes; larger requests get `431`.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The smallest read buffer hyper accepts; header limits below it are enforced once the
+/// headers are complete.
+const MIN_READ_BUFFER: usize = 8 * 1024;
 
 type ShutdownFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -74,20 +132,57 @@ pub struct Exporter {
     checks: Vec<ReadinessCheck>,
     header_read_timeout: Duration,
     request_timeout: Duration,
+    write_timeout: Duration,
     shutdown_grace: Duration,
+    max_connections: usize,
+    max_header_bytes: usize,
+    access: Access,
+    route_access: Vec<(Route, Access)>,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
     shutdown: Option<ShutdownFuture>,
 }
 
 impl std::fmt::Debug for Exporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Exporter")
-            .field("addr", &self.addr)
+        let mut d = f.debug_struct("Exporter");
+        d.field("addr", &self.addr)
             .field("metrics_path", &self.metrics_path)
             .field(
                 "checks",
                 &self.checks.iter().map(|c| &c.name).collect::<Vec<_>>(),
             )
-            .finish_non_exhaustive()
+            .field("access", &self.access)
+            .field("route_access", &self.route_access)
+            .field("max_connections", &self.max_connections)
+            .field("max_header_bytes", &self.max_header_bytes);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls);
+        d.finish_non_exhaustive()
+    }
+}
+
+/// A route of the exporter, for [`Exporter::route_access`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Route {
+    /// The metrics path (`/metrics` unless [changed](Exporter::metrics_path)).
+    Metrics,
+    /// `/health`.
+    Health,
+    /// `/ready`.
+    Ready,
+}
+
+impl Route {
+    const ALL: [Route; 3] = [Route::Metrics, Route::Health, Route::Ready];
+
+    fn index(self) -> usize {
+        match self {
+            Route::Metrics => 0,
+            Route::Health => 1,
+            Route::Ready => 2,
+        }
     }
 }
 
@@ -102,7 +197,14 @@ impl Exporter {
             checks: Vec::new(),
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            access: Access::open(),
+            route_access: Vec::new(),
+            #[cfg(feature = "tls")]
+            tls: None,
             shutdown: None,
         }
     }
@@ -143,17 +245,68 @@ impl Exporter {
         self
     }
 
-    /// How long a client may take to send its request headers
-    /// (default [`DEFAULT_HEADER_READ_TIMEOUT`]).
+    /// How long a client may take to send its request headers, to finish the TLS handshake,
+    /// or may stay idle between two requests (default [`DEFAULT_HEADER_READ_TIMEOUT`]). A
+    /// client that sends its headers a byte at a time is cut off when it runs out.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
     }
 
     /// How long answering one request may take before the exporter answers 503
-    /// (default [`DEFAULT_REQUEST_TIMEOUT`]).
+    /// (default [`DEFAULT_REQUEST_TIMEOUT`]). A scrape cut this way is logged to stderr; the
+    /// render it waited for goes on, and scrapes arriving meanwhile share it.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// How long writing one answer to a client may take before the connection is closed
+    /// (default [`DEFAULT_WRITE_TIMEOUT`]): a client that stops reading cannot hold a
+    /// connection.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once (default [`DEFAULT_MAX_CONNECTIONS`]; at
+    /// least 1). Further clients are accepted only when a connection ends: they wait in the
+    /// operating system's listen backlog.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// The largest request line plus headers accepted, in bytes (default
+    /// [`DEFAULT_MAX_HEADER_BYTES`]; at least 64); larger requests are answered
+    /// `431 Request Header Fields Too Large` and the connection is closed.
+    pub fn max_header_bytes(mut self, max: usize) -> Self {
+        self.max_header_bytes = max.max(64);
+        self
+    }
+
+    /// Who may use the routes: [`Access`] for every route that has no
+    /// [`route_access`](Self::route_access) of its own (default: [`Access::open`]).
+    pub fn access(mut self, access: Access) -> Self {
+        self.access = access;
+        self
+    }
+
+    /// Who may use one route, instead of the [`access`](Self::access) for every route; for
+    /// example `route_access(Route::Health, Access::open())` keeps `/health` open for
+    /// probes. Unknown paths are answered 404 whatever the access.
+    pub fn route_access(mut self, route: Route, access: Access) -> Self {
+        self.route_access.retain(|(r, _)| *r != route);
+        self.route_access.push((route, access));
+        self
+    }
+
+    /// Serves HTTPS instead of HTTP (feature `tls`). The files are read when the exporter
+    /// starts; see [`TlsConfig`].
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -174,58 +327,85 @@ impl Exporter {
     }
 
     /// Binds and serves on the current tokio runtime until the [shutdown
-    /// signal](Self::shutdown_on) completes (or forever without one).
+    /// signal](Self::shutdown_on) completes (or forever without one). Settings that cannot
+    /// be used (TLS files, access control) are reported before binding.
     pub async fn serve(mut self) -> Result<(), Error> {
-        let listener = bind(&self.addr).await?;
         let shutdown = self
             .shutdown
             .take()
             .unwrap_or_else(|| Box::pin(std::future::pending()));
-        Server::new(self).run(listener, shutdown).await
+        let addr = self.addr.clone();
+        let server = Server::new(self)?;
+        let listener = bind(&addr).await?;
+        server.run(listener, shutdown).await
     }
 
-    /// Binds, then serves in a task spawned on the current tokio runtime. Bind errors are
-    /// returned here; the handle tells the address and stops the server.
+    /// Binds, then serves in a task spawned on the current tokio runtime. Bind errors and
+    /// settings that cannot be used are returned here; the handle tells the address and
+    /// stops the server.
     pub async fn start(mut self) -> Result<ExporterHandle, Error> {
-        let listener = bind(&self.addr).await?;
-        let local_addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (done_tx, done_rx) = oneshot::channel();
         let shutdown = self.combined_shutdown(stop_rx);
-        let server = Server::new(self);
+        let addr = self.addr.clone();
+        let server = Server::new(self)?;
+        let listener = bind(&addr).await?;
+        let local_addr = listener.local_addr()?;
+        let tls = server.is_tls();
         tokio::spawn(async move {
             let result = server.run(listener, shutdown).await;
             let _ = done_tx.send(result);
         });
         Ok(ExporterHandle {
             local_addr,
+            tls,
             stop: Some(stop_tx),
             done: done_rx,
         })
     }
 
     /// Serves from a background thread that owns a small single-threaded tokio runtime:
-    /// for programs that have no runtime of their own. Bind errors are returned here.
-    /// The server runs until the handle's `shutdown` is called (dropping the handle leaves
-    /// it running for the rest of the process).
+    /// for programs that have no runtime of their own (it may be called from one too). Bind
+    /// errors and settings that cannot be used are returned here. The server runs until the
+    /// handle's `shutdown` is called (dropping the handle leaves it running for the rest of
+    /// the process).
     pub fn start_background(mut self) -> Result<ExporterHandle, Error> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let listener = runtime.block_on(bind(&self.addr))?;
-        let local_addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (done_tx, done_rx) = oneshot::channel();
         let shutdown = self.combined_shutdown(stop_rx);
-        let server = Server::new(self);
+        let addr = self.addr.clone();
+        let server = Server::new(self)?;
+        // Bound here with std, so that no runtime is made, blocked on or dropped on the
+        // caller's thread (which may be inside a runtime).
+        let listener = std::net::TcpListener::bind(&addr)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|source| Error::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let local_addr = listener.local_addr()?;
+        let tls = server.is_tls();
         std::thread::Builder::new()
             .name("promforge-exporter".into())
             .spawn(move || {
-                let result = runtime.block_on(server.run(listener, shutdown));
+                let result = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(Error::from)
+                    .and_then(|runtime| {
+                        runtime.block_on(async move {
+                            let listener = TcpListener::from_std(listener)?;
+                            server.run(listener, shutdown).await
+                        })
+                    });
+                if let Err(e) = &result {
+                    eprintln!("promforge: the exporter at {local_addr} stopped: {e}");
+                }
                 let _ = done_tx.send(result);
             })?;
         Ok(ExporterHandle {
             local_addr,
+            tls,
             stop: Some(stop_tx),
             done: done_rx,
         })
@@ -265,6 +445,7 @@ async fn bind(addr: &str) -> Result<TcpListener, Error> {
 #[derive(Debug)]
 pub struct ExporterHandle {
     local_addr: SocketAddr,
+    tls: bool,
     stop: Option<oneshot::Sender<()>>,
     done: oneshot::Receiver<Result<(), Error>>,
 }
@@ -275,9 +456,10 @@ impl ExporterHandle {
         self.local_addr
     }
 
-    /// `http://<address>` — the base URL of the server.
+    /// `http://<address>` (`https://` with TLS) — the base URL of the server.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// Stops accepting connections, lets requests in progress finish (within the shutdown
@@ -310,19 +492,67 @@ struct Server {
     checks: Vec<ReadinessCheck>,
     header_read_timeout: Duration,
     request_timeout: Duration,
+    write_timeout: Duration,
     shutdown_grace: Duration,
+    max_header_bytes: usize,
+    /// One per [`Route`], by [`Route::index`].
+    guards: [Guard; 3],
+    /// When every route restricts networks: their union, checked as connections are accepted.
+    accept_networks: Option<Vec<IpNet>>,
+    connections: Arc<Semaphore>,
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Server {
-    fn new(exporter: Exporter) -> Arc<Self> {
-        Arc::new(Self {
+    fn new(exporter: Exporter) -> Result<Arc<Self>, Error> {
+        let mut guards = Vec::with_capacity(Route::ALL.len());
+        for route in Route::ALL {
+            let access = exporter
+                .route_access
+                .iter()
+                .find(|(r, _)| *r == route)
+                .map_or(&exporter.access, |(_, a)| a);
+            guards.push(access.compile()?);
+        }
+        let Ok(guards) = <[Guard; 3]>::try_from(guards) else {
+            return Err(Error::InvalidAccess {
+                reason: "internal: one access per route expected".to_owned(),
+            });
+        };
+        let accept_networks = guards
+            .iter()
+            .all(|g| !g.networks().is_empty())
+            .then(|| guards.iter().flat_map(|g| g.networks()).copied().collect());
+        #[cfg(feature = "tls")]
+        let tls = match &exporter.tls {
+            Some(config) => Some(tokio_rustls::TlsAcceptor::from(config.build()?)),
+            None => None,
+        };
+        Ok(Arc::new(Self {
             registry: exporter.registry,
             metrics_path: exporter.metrics_path,
             checks: exporter.checks,
             header_read_timeout: exporter.header_read_timeout,
             request_timeout: exporter.request_timeout,
+            write_timeout: exporter.write_timeout,
             shutdown_grace: exporter.shutdown_grace,
-        })
+            max_header_bytes: exporter.max_header_bytes,
+            guards,
+            accept_networks,
+            connections: Arc::new(Semaphore::new(
+                exporter.max_connections.min(Semaphore::MAX_PERMITS),
+            )),
+            #[cfg(feature = "tls")]
+            tls,
+        }))
+    }
+
+    fn is_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
     }
 
     async fn run(
@@ -333,10 +563,18 @@ impl Server {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut shutdown = shutdown;
         loop {
-            let stream = tokio::select! {
+            // A free connection slot first: at the limit, clients wait in the backlog.
+            let permit = tokio::select! {
+                () = &mut shutdown => break,
+                permit = Arc::clone(&self.connections).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let (stream, peer) = tokio::select! {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _peer)) => stream,
+                    Ok(accepted) => accepted,
                     Err(_) => {
                         // Out of file descriptors or a connection reset before accept:
                         // back off briefly instead of spinning, and keep serving.
@@ -345,20 +583,18 @@ impl Server {
                     }
                 },
             };
+            if let Some(networks) = &self.accept_networks
+                && !networks.iter().any(|n| n.contains(peer.ip()))
+            {
+                // No route would let it in: close at once.
+                continue;
+            }
             let _ = stream.set_nodelay(true);
             let server = Arc::clone(&self);
-            let service = hyper::service::service_fn(move |req| {
-                let server = Arc::clone(&server);
-                async move { Ok::<_, Infallible>(server.handle(req).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(self.header_read_timeout)
-                .serve_connection(TokioIo::new(stream), service);
-            let conn = graceful.watch(conn);
+            let watcher = graceful.watcher();
             tokio::spawn(async move {
-                // A client that misbehaves or goes away only ends its own connection.
-                let _ = conn.await;
+                server.connection(stream, peer.ip(), watcher).await;
+                drop(permit);
             });
         }
         drop(listener);
@@ -366,11 +602,44 @@ impl Server {
         Ok(())
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
-        self.answer(req).await.map(Full::new)
+    /// Serves one connection (after the TLS handshake, with TLS). A client that misbehaves
+    /// or goes away only ends its own connection.
+    async fn connection(self: Arc<Self>, stream: TcpStream, peer: IpAddr, watcher: Watcher) {
+        let io = io::TimedIo::new(stream, self.write_timeout);
+        #[cfg(feature = "tls")]
+        if let Some(acceptor) = &self.tls {
+            let handshake = tokio::time::timeout(self.header_read_timeout, acceptor.accept(io));
+            if let Ok(Ok(stream)) = handshake.await {
+                Arc::clone(&self).http(stream, peer, watcher).await;
+            }
+            return;
+        }
+        self.http(io, peer, watcher).await;
     }
 
-    async fn answer(&self, req: Request<Incoming>) -> Response<Bytes> {
+    async fn http<I>(self: Arc<Self>, io: I, peer: IpAddr, watcher: Watcher)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let server = Arc::clone(&self);
+        let service = hyper::service::service_fn(move |req| {
+            let server = Arc::clone(&server);
+            async move { Ok::<_, Infallible>(server.handle(req, peer).await) }
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .max_header_size(self.max_header_bytes)
+            .max_buf_size(self.max_header_bytes.max(MIN_READ_BUFFER))
+            .serve_connection(TokioIo::new(io), service);
+        let _ = watcher.watch(conn).await;
+    }
+
+    async fn handle(&self, req: Request<Incoming>, peer: IpAddr) -> Response<Full<Bytes>> {
+        self.answer(req, peer).await.map(Full::new)
+    }
+
+    async fn answer(&self, req: Request<Incoming>, peer: IpAddr) -> Response<Bytes> {
         let path = req.uri().path();
         let route = if path == self.metrics_path {
             Route::Metrics
@@ -381,29 +650,42 @@ impl Server {
         } else {
             return endpoints::text(StatusCode::NOT_FOUND, "not found\n");
         };
+        let guard = &self.guards[route.index()];
+        if !guard.is_open() {
+            let verdict =
+                tokio::time::timeout(self.request_timeout, guard.check(peer, req.headers())).await;
+            match verdict {
+                Ok(Verdict::Allow) => {}
+                Ok(Verdict::Unauthorized) => return guard.unauthorized(),
+                Ok(Verdict::Forbidden) => {
+                    return endpoints::text(StatusCode::FORBIDDEN, "forbidden\n");
+                }
+                Err(_) => {
+                    return endpoints::text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n");
+                }
+            }
+        }
         if req.method() != Method::GET && req.method() != Method::HEAD {
             let mut resp = endpoints::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
             resp.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return resp;
         }
-        let answer = async {
-            match route {
-                Route::Metrics => endpoints::metrics(&self.registry, req.headers()),
-                Route::Health => endpoints::health(),
-                Route::Ready => endpoints::ready(&self.checks).await,
+        match route {
+            Route::Metrics => {
+                endpoints::metrics_shared(&self.registry, req.headers(), self.request_timeout).await
             }
-        };
-        match tokio::time::timeout(self.request_timeout, answer).await {
-            Ok(resp) => resp,
-            Err(_) => endpoints::text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"),
+            Route::Health => endpoints::health(),
+            Route::Ready => {
+                match tokio::time::timeout(self.request_timeout, endpoints::ready(&self.checks))
+                    .await
+                {
+                    Ok(resp) => resp,
+                    Err(_) => {
+                        endpoints::text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n")
+                    }
+                }
+            }
         }
     }
-}
-
-#[derive(Clone, Copy)]
-enum Route {
-    Metrics,
-    Health,
-    Ready,
 }

@@ -1,0 +1,638 @@
+//! Abuse of the exporter, on loopback only, each test bounded in time (well under 30 s) and
+//! in count (hundreds of connections), stopping by itself: many concurrent scrapes, slow
+//! clients, malformed requests, oversized headers, clients that go away or stop reading
+//! mid-answer, a connection limit, renders that are slow.
+//!
+//! After each, a normal scrape answers promptly and correctly, the process's open file
+//! descriptors (`/proc/self/fd`) return to their count before the abuse, and nothing
+//! panicked (a panic hook counts panics on every thread, the exporter's included). The
+//! tests take turns: file descriptors and the panic count are process-wide.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use promforge::{
+    Collector, CollectorEncoder, Exporter, ExporterHandle, FamilyDesc, MetricType, Registry,
+};
+use promforge_tests::{exposition, get, gunzip, request};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpSocket, TcpStream};
+
+/// Each test's time limit.
+const TEST_LIMIT: Duration = Duration::from_secs(25);
+/// How long a normal scrape may take after the abuse.
+const PROMPT: Duration = Duration::from_secs(2);
+
+/// Taken before a test makes its runtime, so that no other test's runtime opens or closes
+/// file descriptors meanwhile.
+static SERIAL: Mutex<()> = Mutex::new(());
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_panics() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            previous(info);
+        }));
+    });
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|entries| entries.count())
+        .unwrap_or_else(|e| panic!("/proc/self/fd: {e}"))
+}
+
+/// What the open file descriptors are, for failure messages.
+fn describe_fds() -> String {
+    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let target = std::fs::read_link(e.path())
+                        .map(|t| t.display().to_string())
+                        .unwrap_or_default();
+                    format!("{}->{target}", e.file_name().to_string_lossy())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    fds.sort();
+    let sockets = std::fs::read_to_string("/proc/self/net/tcp").unwrap_or_default();
+    format!("{}\n/proc/self/net/tcp:\n{sockets}", fds.join(" "))
+}
+
+/// Runs one abuse test alone, on a runtime of its own (two worker threads), within
+/// [`TEST_LIMIT`].
+fn abuse_test<F: Future<Output = ()>>(test: impl FnOnce() -> F) {
+    let _turn = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    count_panics();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        tokio::time::timeout(TEST_LIMIT, test())
+            .await
+            .unwrap_or_else(|_| panic!("the test took more than {TEST_LIMIT:?}"));
+    });
+    drop(runtime);
+}
+
+/// A registry with known values.
+fn registry() -> Registry {
+    let r = Registry::new();
+    r.counter("abuse_requests", "Requests served.")
+        .expect("counter")
+        .inc_by(42);
+    r.gauge("abuse_queue_depth", "Jobs waiting.")
+        .expect("gauge")
+        .set(7);
+    r
+}
+
+/// Writes `count` labelled samples: a large answer (about 32 bytes a sample).
+struct Many {
+    count: usize,
+}
+
+impl Collector for Many {
+    fn families(&self) -> Vec<FamilyDesc> {
+        vec![FamilyDesc::new(
+            "abuse_many",
+            "Many series.",
+            MetricType::Gauge,
+        )]
+    }
+
+    fn collect(&self, out: &mut CollectorEncoder<'_>) {
+        for i in 0..self.count {
+            out.sample(0, &format!("series=\"{i:08}\""), i as u64);
+        }
+    }
+}
+
+/// Sleeps in every render while `slow` is set, and counts renders.
+struct Slow {
+    delay: Duration,
+    slow: Arc<AtomicBool>,
+    renders: Arc<AtomicUsize>,
+}
+
+impl Collector for Slow {
+    fn families(&self) -> Vec<FamilyDesc> {
+        vec![FamilyDesc::new(
+            "abuse_slow",
+            "A collector that takes its time.",
+            MetricType::Gauge,
+        )]
+    }
+
+    fn collect(&self, out: &mut CollectorEncoder<'_>) {
+        self.renders.fetch_add(1, Ordering::SeqCst);
+        if self.slow.load(Ordering::SeqCst) {
+            std::thread::sleep(self.delay);
+        }
+        out.sample(0, "", 1u64);
+    }
+}
+
+/// A started exporter with the process's state before the abuse.
+struct Run {
+    handle: ExporterHandle,
+    addr: SocketAddr,
+    fds: usize,
+    panics: usize,
+}
+
+impl Run {
+    async fn start(exporter: Exporter) -> Self {
+        let handle = exporter.bind("127.0.0.1:0").start().await.expect("start");
+        let addr = handle.local_addr();
+        Self {
+            handle,
+            addr,
+            fds: open_fds(),
+            panics: PANICS.load(Ordering::SeqCst),
+        }
+    }
+
+    /// A normal scrape answers promptly and correctly, the file descriptors come back to
+    /// their count before the abuse, and nothing panicked; then the exporter is stopped.
+    async fn assert_recovered(self) {
+        let started = Instant::now();
+        let resp = tokio::time::timeout(PROMPT, get(self.addr, "/metrics"))
+            .await
+            .unwrap_or_else(|_| panic!("no scrape answer within {PROMPT:?} after the abuse"));
+        assert_eq!(resp.status, 200);
+        let text = resp.text();
+        let parsed = exposition::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(parsed.value("abuse_requests_total", &[]), Some(42.0));
+        assert_eq!(parsed.value("abuse_queue_depth", &[]), Some(7.0));
+        let took = started.elapsed();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = open_fds();
+            if now <= self.fds {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "open file descriptors: {now}, {} before the abuse\n{}",
+                self.fds,
+                describe_fds()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            PANICS.load(Ordering::SeqCst),
+            self.panics,
+            "something panicked during the abuse"
+        );
+        assert!(took < PROMPT, "the scrape took {took:?}");
+        self.handle.shutdown().await.expect("shutdown");
+    }
+}
+
+/// Sends `bytes` on a new connection and reads until the server closes it (bounded):
+/// the status of the first answer, if any.
+async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
+    let mut conn = TcpStream::connect(addr).await.expect("connect");
+    // The server may close before reading everything: a failed write is fine.
+    let _ = conn.write_all(bytes).await;
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(8), conn.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server held a broken connection open");
+    status_of(&buf)
+}
+
+fn status_of(buf: &[u8]) -> Option<u16> {
+    let head = buf.strip_prefix(b"HTTP/1.1 ")?;
+    std::str::from_utf8(head.get(..3)?).ok()?.parse().ok()
+}
+
+#[test]
+fn hundreds_of_concurrent_scrapes() {
+    abuse_test(|| async {
+        let run = Run::start(Exporter::new(registry())).await;
+        let addr = run.addr;
+        let tasks: Vec<_> = (0..400)
+            .map(|i| {
+                tokio::spawn(async move {
+                    match i % 4 {
+                        0 => {
+                            let resp =
+                                request(addr, "GET", "/metrics", &[("accept-encoding", "gzip")])
+                                    .await
+                                    .unwrap_or_else(|e| panic!("scrape {i}: {e}"));
+                            assert_eq!(resp.status, 200);
+                            assert_eq!(resp.header("content-encoding"), "gzip");
+                            gunzip(&resp.body)
+                        }
+                        1 => {
+                            let resp = get(addr, "/health").await;
+                            assert_eq!(resp.status, 200);
+                            assert_eq!(resp.json()["status"], "healthy");
+                            String::new()
+                        }
+                        _ => {
+                            let resp = get(addr, "/metrics").await;
+                            assert_eq!(resp.status, 200);
+                            resp.text()
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            let text = task.await.expect("scrape task");
+            if !text.is_empty() {
+                let parsed = exposition::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(parsed.value("abuse_requests_total", &[]), Some(42.0));
+            }
+        }
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn slow_clients_sending_headers_a_byte_at_a_time_are_cut_off() {
+    abuse_test(|| async {
+        let timeout = Duration::from_secs(1);
+        let run = Run::start(Exporter::new(registry()).header_read_timeout(timeout)).await;
+        let addr = run.addr;
+        let clients: Vec<_> = (0..200)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let mut conn = TcpStream::connect(addr).await.expect("connect");
+                    // Takes 100 ms a byte: about 6 s to send, far past the timeout.
+                    let request =
+                        b"GET /metrics HTTP/1.1\r\nHost: x\r\nUser-Agent: slow-loris\r\n\r\n";
+                    let mut buf = [0u8; 256];
+                    for byte in request {
+                        tokio::select! {
+                            // The server answered (408) or closed the connection.
+                            _ = conn.read(&mut buf) => return Some(started.elapsed()),
+                            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        }
+                        if conn.write_all(&[*byte]).await.is_err() {
+                            return Some(started.elapsed());
+                        }
+                    }
+                    None
+                })
+            })
+            .collect();
+        // Meanwhile, normal scrapes are answered promptly.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let resp = tokio::time::timeout(PROMPT, get(addr, "/metrics"))
+                .await
+                .expect("a scrape during the slow clients");
+            assert_eq!(resp.status, 200);
+            assert!(started.elapsed() < PROMPT);
+        }
+        for client in clients {
+            let cut_after = client
+                .await
+                .expect("client task")
+                .expect("a slow client sent its whole request: it was never cut off");
+            assert!(
+                cut_after >= timeout && cut_after < timeout * 5,
+                "cut after {cut_after:?}"
+            );
+        }
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn malformed_requests_and_invalid_utf8_paths() {
+    abuse_test(|| async {
+        let run =
+            Run::start(Exporter::new(registry()).header_read_timeout(Duration::from_secs(1))).await;
+        let addr = run.addr;
+        let many_headers = {
+            let mut r = b"GET /metrics HTTP/1.1\r\nHost: x\r\n".to_vec();
+            for i in 0..150 {
+                r.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+            }
+            r.extend_from_slice(b"\r\n");
+            r
+        };
+        // What each may be answered with; closing without an answer is always allowed.
+        let cases: Vec<(Vec<u8>, &[u16])> = vec![
+            (b"GARBAGE\r\n\r\n".to_vec(), &[400]),
+            (b"GET\r\n\r\n".to_vec(), &[400]),
+            (b"GET /metrics\r\n\r\n".to_vec(), &[400]),
+            (b"GET /metrics HTTP/9.9\r\nHost: x\r\n\r\n".to_vec(), &[400, 505]),
+            (b"\x00\x01\x02\x03\x04\r\n\r\n".to_vec(), &[400]),
+            (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03hello".to_vec(), &[400]),
+            (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(), &[400, 505]),
+            (b"G\xc3\xa9T /metrics HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), &[400]),
+            (b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), &[400, 404]),
+            (b"GET /metrics\xc3\x28 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), &[400, 404]),
+            (b"GET /\xc0\xaf\xed\xa0\x80 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), &[400, 404]),
+            (b"GET /%ff%fe%00%c3%28 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &[404]),
+            (b"GET /metrics%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &[404]),
+            (b"GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &[404]),
+            (b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Bad: \x01\x02\x7f\r\n\r\n".to_vec(), &[400]),
+            (b"GET /metrics HTTP/1.1\r\nNo colon here\r\n\r\n".to_vec(), &[400]),
+            (b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Bad\xff: v\r\n\r\n".to_vec(), &[400]),
+            (b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".to_vec(), &[400]),
+            (
+                b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef".to_vec(),
+                &[400],
+            ),
+            (many_headers, &[431]),
+            // Incomplete: cut by the header-read timeout.
+            (b"GET /metrics HTTP/1.1\r\nHost: x\r\n".to_vec(), &[408]),
+            (b"\r\n\r\n\r\n".to_vec(), &[400, 408]),
+        ];
+        let cases = Arc::new(cases);
+        let mut tasks = Vec::new();
+        for round in 0..12 {
+            for index in 0..cases.len() {
+                let cases = Arc::clone(&cases);
+                tasks.push(tokio::spawn(async move {
+                    let (bytes, allowed) = &cases[index];
+                    let status = raw_exchange(addr, bytes).await;
+                    if let Some(status) = status {
+                        assert!(
+                            allowed.contains(&status),
+                            "case {index} (round {round}) {:?}: answered {status}",
+                            String::from_utf8_lossy(bytes)
+                        );
+                    }
+                }));
+            }
+        }
+        assert!(tasks.len() >= 250);
+        for task in tasks {
+            task.await.expect("malformed request task");
+        }
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn oversized_headers_get_431() {
+    abuse_test(|| async {
+        let run = Run::start(Exporter::new(registry())).await;
+        let addr = run.addr;
+        let request_with = |header_bytes: usize| {
+            format!(
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(header_bytes)
+            )
+            .into_bytes()
+        };
+        // Just under the default limit (16 KiB): served.
+        assert_eq!(
+            raw_exchange(addr, &request_with(12 * 1024)).await,
+            Some(200)
+        );
+        // Over it: 431, or the connection is reset while the client is still sending.
+        let tasks: Vec<_> = (0..100)
+            .map(|i| {
+                let bytes = request_with(if i % 2 == 0 { 20 * 1024 } else { 256 * 1024 });
+                tokio::spawn(async move { raw_exchange(addr, &bytes).await })
+            })
+            .collect();
+        let mut answered = 0;
+        for task in tasks {
+            if let Some(status) = task.await.expect("task") {
+                assert_eq!(status, 431);
+                answered += 1;
+            }
+        }
+        assert!(answered > 0, "no oversized request was answered 431");
+        run.assert_recovered().await;
+
+        // A smaller limit of one's own.
+        let run = Run::start(Exporter::new(registry()).max_header_bytes(4096)).await;
+        assert_eq!(raw_exchange(run.addr, &request_with(2048)).await, Some(200));
+        assert_eq!(raw_exchange(run.addr, &request_with(6000)).await, Some(431));
+        run.assert_recovered().await;
+    });
+}
+
+fn big_registry(samples: usize) -> Registry {
+    let r = registry();
+    r.register_collector(Many { count: samples })
+        .expect("collector");
+    r
+}
+
+#[test]
+fn clients_that_disconnect_mid_answer() {
+    abuse_test(|| async {
+        // About 2 MB an answer.
+        let run = Run::start(Exporter::new(big_registry(60_000))).await;
+        let addr = run.addr;
+        for batch in 0..4 {
+            let tasks: Vec<_> = (0..50)
+                .map(|i| {
+                    tokio::spawn(async move {
+                        let mut conn = TcpStream::connect(addr).await.expect("connect");
+                        let gzip = if i % 3 == 0 {
+                            "Accept-Encoding: gzip\r\n"
+                        } else {
+                            ""
+                        };
+                        let req = format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{gzip}\r\n");
+                        conn.write_all(req.as_bytes()).await.expect("write");
+                        let mut buf = vec![0u8; 1024 * (1 + i % 8)];
+                        let _ =
+                            tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf)).await;
+                        if (batch + i) % 2 == 0 {
+                            // Close with a reset instead of a FIN.
+                            conn.set_zero_linger().expect("linger");
+                        }
+                        drop(conn);
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("task");
+            }
+        }
+        // A whole answer is still right.
+        let resp = get(addr, "/metrics").await;
+        assert_eq!(resp.status, 200);
+        let parsed = exposition::parse(&resp.text()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            parsed.family("abuse_many").map(|f| f.samples.len()),
+            Some(60_000)
+        );
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn clients_that_stop_reading_are_cut_by_the_write_timeout() {
+    abuse_test(|| async {
+        // About 6 MB an answer: more than the loopback socket buffers hold.
+        let run = Run::start(
+            Exporter::new(big_registry(200_000))
+                .write_timeout(Duration::from_millis(500))
+                .header_read_timeout(Duration::from_secs(20)),
+        )
+        .await;
+        let addr = run.addr;
+        let mut stalled = Vec::new();
+        for _ in 0..10 {
+            let socket = TcpSocket::new_v4().expect("socket");
+            socket.set_recv_buffer_size(4096).expect("recv buffer");
+            let mut conn = socket.connect(addr).await.expect("connect");
+            conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("write");
+            stalled.push(conn);
+        }
+        // The server takes them (its side of each connection is a descriptor too)...
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while open_fds() < run.fds + 2 * stalled.len() {
+            assert!(
+                Instant::now() < deadline,
+                "the server did not take the connections\n{}",
+                describe_fds()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // ...then gives up on them: its sides are closed while the clients still hold theirs.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while open_fds() > run.fds + stalled.len() {
+            assert!(
+                Instant::now() < deadline,
+                "the server still holds the stalled connections ({} fds, {} before)\n{}",
+                open_fds(),
+                run.fds,
+                describe_fds()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Each client gets what was buffered, then the end: never the whole answer.
+        for mut conn in stalled {
+            let mut buf = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut buf))
+                .await
+                .expect("the connection ends");
+            assert!(
+                buf.len() < 6_000_000,
+                "a stalled client got {} bytes",
+                buf.len()
+            );
+        }
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn the_connection_limit_holds_and_frees_up() {
+    abuse_test(|| async {
+        let run = Run::start(
+            Exporter::new(registry())
+                .max_connections(16)
+                .header_read_timeout(Duration::from_secs(2)),
+        )
+        .await;
+        let addr = run.addr;
+        // Sixteen idle connections take every slot.
+        let mut idle = Vec::new();
+        for _ in 0..16 {
+            idle.push(TcpStream::connect(addr).await.expect("connect"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        let waiting = tokio::spawn(async move { get(addr, "/metrics").await.status });
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert!(!waiting.is_finished(), "served past the connection limit");
+        // The idle ones are cut after the header-read timeout; then the scrape is served.
+        assert_eq!(waiting.await.expect("task"), 200);
+        assert!(started.elapsed() < Duration::from_secs(8));
+        drop(idle);
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn a_slow_render_is_cut_and_scrapes_do_not_pile_up() {
+    abuse_test(|| async {
+        let slow = Arc::new(AtomicBool::new(true));
+        let renders = Arc::new(AtomicUsize::new(0));
+        let r = registry();
+        r.register_collector(Slow {
+            delay: Duration::from_secs(2),
+            slow: Arc::clone(&slow),
+            renders: Arc::clone(&renders),
+        })
+        .expect("collector");
+        let run = Run::start(Exporter::new(r).request_timeout(Duration::from_millis(300))).await;
+        let addr = run.addr;
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..100)
+            .map(|_| tokio::spawn(async move { get(addr, "/metrics").await.status }))
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.expect("task"), 503);
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(1900),
+            "{:?}",
+            started.elapsed()
+        );
+        // A hundred scrapes, one render: they all joined it.
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        // /health does not depend on the render.
+        assert_eq!(get(addr, "/health").await.status, 200);
+        // Once the collector is quick again and the stuck render is over, scrapes work.
+        slow.store(false, Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if get(addr, "/metrics").await.status == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "scrapes never recovered");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(renders.load(Ordering::SeqCst) <= 3);
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn concurrent_scrapes_share_a_costly_render() {
+    abuse_test(|| async {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let r = registry();
+        r.register_collector(Slow {
+            delay: Duration::from_millis(500),
+            slow: Arc::new(AtomicBool::new(true)),
+            renders: Arc::clone(&renders),
+        })
+        .expect("collector");
+        let run = Run::start(Exporter::new(r)).await;
+        let addr = run.addr;
+        let tasks: Vec<_> = (0..100)
+            .map(|_| tokio::spawn(async move { get(addr, "/metrics").await }))
+            .collect();
+        for task in tasks {
+            let resp = task.await.expect("task");
+            assert_eq!(resp.status, 200);
+            assert!(resp.text().contains("abuse_slow 1\n"));
+        }
+        let count = renders.load(Ordering::SeqCst);
+        assert!(count <= 3, "{count} renders for 100 concurrent scrapes");
+        run.assert_recovered().await;
+    });
+}
