@@ -69,10 +69,10 @@
 //! `/system`, `/todays-games` (instrumented, as in the origin), `/health` (the origin's
 //! JSON), `/metrics`, `/ready`.
 
+use crate::load::{random_below, sleep_ms};
 use std::collections::HashMap;
-use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -534,7 +534,11 @@ async fn http_clients(addr: SocketAddr) {
     ];
     loop {
         let path = PATHS[random_below(PATHS.len() as u64) as usize];
-        let _ = tokio::time::timeout(Duration::from_secs(5), send_request(addr, path)).await;
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            crate::load::request(addr, "GET", path, "", ""),
+        )
+        .await;
         sleep_ms(5, 25).await;
     }
 }
@@ -568,51 +572,4 @@ async fn websocket_clients(app: Arc<App>) {
         }
         sleep_ms(50, 150).await;
     }
-}
-
-/// One `GET` over a new connection, written as raw HTTP/1.1; returns the status code.
-async fn send_request(addr: SocketAddr, path: &str) -> io::Result<u16> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    let mut pending = request.as_bytes();
-    while !pending.is_empty() {
-        stream.writable().await?;
-        match stream.try_write(pending) {
-            Ok(n) => pending = &pending[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        stream.readable().await?;
-        match stream.try_read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => response.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    // "HTTP/1.1 200 OK"
-    String::from_utf8_lossy(&response)
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no status line"))
-}
-
-/// Sleeps between `low` and `high` milliseconds.
-async fn sleep_ms(low: u64, high: u64) {
-    let ms = low + random_below(high - low + 1);
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-}
-
-/// A pseudo-random number below `n` (splitmix64 over a shared counter).
-fn random_below(n: u64) -> u64 {
-    static STATE: AtomicU64 = AtomicU64::new(0x2545_F491_4F6C_DD1D);
-    let mut z = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) % n.max(1)
 }

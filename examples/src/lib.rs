@@ -10,6 +10,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 pub mod latency_percentiles;
+pub mod load;
 pub mod observer;
 pub mod operational_api;
 pub mod polypy_stats;

@@ -73,7 +73,6 @@ use promforge::http::MetricsLayer;
 use promforge::http::axum::MetricsRoutes;
 use promforge::{Error, LabelValue, Registry, instrument_metrics};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 
 use crate::Running;
 
@@ -251,42 +250,6 @@ async fn append_event(
 // ---------------------------------------------------------------------------------------
 // Load: clients calling the API over TCP.
 
-/// Sends one HTTP/1.1 request on a new connection and returns the status code.
-async fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> std::io::Result<u16> {
-    let stream = TcpStream::connect(addr).await?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let mut pending = request.as_bytes();
-    while !pending.is_empty() {
-        stream.writable().await?;
-        match stream.try_write(pending) {
-            Ok(n) => pending = &pending[n..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    // Read the whole answer (the server closes the connection after it).
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        stream.readable().await?;
-        match stream.try_read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => response.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    // "HTTP/1.1 200 OK"
-    std::str::from_utf8(response.get(9..12).unwrap_or_default())
-        .ok()
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other("not an HTTP response"))
-}
-
 /// A client of the API: reads (some of unknown events), appends (some invalid), lists,
 /// probes, and now and then a scanner's path.
 async fn run_client(addr: SocketAddr, number: u64) {
@@ -312,7 +275,13 @@ async fn run_client(addr: SocketAddr, number: u64) {
             95..=96 => ("GET", "/v1/events/latest".to_owned(), ""),
             _ => ("GET", format!("/wp-login-{id}.php"), ""),
         };
-        let request = send(addr, method, &path, body);
+        let request = crate::load::request(
+            addr,
+            method,
+            &path,
+            "Content-Type: application/json\r\n",
+            body,
+        );
         let _ = tokio::time::timeout(Duration::from_secs(5), request).await;
         tokio::time::sleep(Duration::from_millis(2 + (roll >> 32) % 8)).await;
     }

@@ -66,9 +66,8 @@
 //! (`pause`, `resume`, `stop`; needs `Authorization: Bearer ticker-admin`), `/metrics`,
 //! `/health`, `/ready`.
 
-use std::io;
+use crate::load::{random_below, sleep_ms};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -758,63 +757,8 @@ async fn api_client(addr: SocketAddr) {
             }
             _ => ("POST", format!("/api/workers/{worker}/stop")),
         };
-        let request = send_request(addr, method, &path, &token);
+        let request = crate::load::request(addr, method, &path, &token, "");
         let _ = tokio::time::timeout(Duration::from_secs(5), request).await;
         sleep_ms(10, 40).await;
     }
-}
-
-/// One request over a new connection, written as raw HTTP/1.1 (`headers`: extra header
-/// lines, each ending in CRLF); returns the status code.
-async fn send_request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &str,
-) -> io::Result<u16> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    let mut pending = request.as_bytes();
-    while !pending.is_empty() {
-        stream.writable().await?;
-        match stream.try_write(pending) {
-            Ok(n) => pending = &pending[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        stream.readable().await?;
-        match stream.try_read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => response.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    // "HTTP/1.1 200 OK"
-    String::from_utf8_lossy(&response)
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no status line"))
-}
-
-/// Sleeps between `low` and `high` milliseconds.
-async fn sleep_ms(low: u64, high: u64) {
-    let ms = low + random_below(high - low + 1);
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-}
-
-/// A pseudo-random number below `n` (splitmix64 over a shared counter).
-fn random_below(n: u64) -> u64 {
-    static STATE: AtomicU64 = AtomicU64::new(0x5DEE_CE66_D1CE_4E5B);
-    let mut z = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) % n.max(1)
 }
