@@ -1,0 +1,60 @@
+//! Contention: one counter incremented by one thread, and by two threads at once (the
+//! machine's two cores), in ns per increment per thread. promforge `Counter`, a bare
+//! `AtomicU64` (the floor) and `prometheus::IntCounter`, under the same load.
+//!
+//! Each measurement spawns its threads (in `std::thread::scope`) and times them together;
+//! the one-thread column spawns one thread too, so both pay the same spawn cost, which is
+//! amortised over millions of increments.
+//!
+//! `cargo bench -p promforge-benches --bench contention`
+
+#![allow(missing_docs)] // criterion's macros generate undocumented functions
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+
+/// Runs `inc` `iters` times on each of `threads` threads at once; the wall time is the
+/// time per increment per thread.
+fn run(threads: usize, iters: u64, inc: &(impl Fn() + Sync)) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..iters {
+                    inc();
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+fn contention(c: &mut Criterion) {
+    let mut g = c.benchmark_group("counter_contention");
+    let ours = promforge::Counter::<u64>::new();
+    let atomic = AtomicU64::new(0);
+    let theirs = prometheus::IntCounter::new("c", "C.").expect("counter");
+    for threads in [1, 2] {
+        g.bench_function(BenchmarkId::new("promforge_counter", threads), |b| {
+            b.iter_custom(|iters| run(threads, iters, &|| black_box(&ours).inc()))
+        });
+        g.bench_function(BenchmarkId::new("atomic_u64", threads), |b| {
+            b.iter_custom(|iters| {
+                run(threads, iters, &|| {
+                    black_box(&atomic).fetch_add(1, Ordering::Relaxed);
+                })
+            })
+        });
+        g.bench_function(BenchmarkId::new("prometheus_int_counter", threads), |b| {
+            b.iter_custom(|iters| run(threads, iters, &|| black_box(&theirs).inc()))
+        });
+    }
+    g.finish();
+    assert!(ours.get() > 0 && theirs.get() > 0 && atomic.load(Ordering::Relaxed) > 0);
+}
+
+criterion_group!(benches, contention);
+criterion_main!(benches);
