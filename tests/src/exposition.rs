@@ -69,6 +69,40 @@ impl Exposition {
     }
 }
 
+impl Exposition {
+    /// The sum of the samples named `name` whose labels include all of `labels`.
+    pub fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.samples()
+            .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.label(k) == Some(*v)))
+            .map(|s| s.value)
+            .sum()
+    }
+
+    /// The `le` of the bucket holding quantile `q` (as `histogram_quantile` finds it) of the
+    /// series of histogram `family` whose labels include `labels`. Panics when it has no
+    /// observations.
+    pub fn quantile_bucket(&self, family: &str, labels: &[(&str, &str)], q: f64) -> String {
+        let bucket = format!("{family}_bucket");
+        let mut buckets: Vec<(f64, String, f64)> = self
+            .samples()
+            .filter(|s| s.name == bucket && labels.iter().all(|(k, v)| s.label(k) == Some(*v)))
+            .filter_map(|s| {
+                let le = s.label("le")?;
+                Some((le.parse::<f64>().ok()?, le.to_owned(), s.value))
+            })
+            .collect();
+        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total = buckets.last().map_or(0.0, |b| b.2);
+        assert!(total > 0.0, "{family}{labels:?}: no observations");
+        let rank = q * total;
+        buckets
+            .iter()
+            .find(|b| b.2 >= rank)
+            .map(|b| b.1.clone())
+            .unwrap_or_else(|| panic!("{family}: the +Inf bucket holds every rank"))
+    }
+}
+
 /// Parses `text` strictly; the error names the line.
 pub fn parse(text: &str) -> Result<Exposition, String> {
     if !text.is_empty() && !text.ends_with('\n') {

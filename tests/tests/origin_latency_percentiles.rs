@@ -69,53 +69,20 @@ const ROUTE_BUCKETS: &[&str] = &[
     "0.025", "0.05", "0.1", "0.2", "0.35", "0.5", "0.75", "1", "1.5", "2.5", "5", "+Inf",
 ];
 
-fn sum(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
-    e.samples()
-        .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.label(k) == Some(*v)))
-        .map(|s| s.value)
-        .sum()
-}
-
 /// Whether the load has produced everything the assertions look at.
 fn loaded(e: &Exposition) -> bool {
-    sum(e, "http_request_latency_seconds_count", &[]) >= 20.0
-        && sum(
-            e,
+    e.sum("http_request_latency_seconds_count", &[]) >= 20.0
+        && e.sum(
             "route_duration_seconds_count",
             &[("function", "todays_games")],
         ) >= 8.0
-        && sum(e, "route_calls_total", &[("result", "error")]) > 0.0
-        && sum(e, "cache_hits_total", &[]) > 0.0
-        && sum(e, "cache_misses_total", &[]) > 0.0
-        && sum(e, "cache_evictions_total", &[]) > 0.0
-        && sum(e, "tokio_event_loop_lag_seconds_count", &[]) >= 1.0
-        && sum(e, "websocket_messages_sent_total", &[]) > 0.0
-        && sum(e, "function_calls_total", &[]) > 0.0
-}
-
-/// The `le` of the bucket holding quantile `q` (as `histogram_quantile` finds it) of the
-/// series of `family` whose labels include `labels`.
-fn quantile_bucket(e: &Exposition, family: &str, labels: &[(&str, &str)], q: f64) -> String {
-    let mut buckets: Vec<(f64, String, f64)> = e
-        .samples()
-        .filter(|s| {
-            s.name == format!("{family}_bucket")
-                && labels.iter().all(|(k, v)| s.label(k) == Some(*v))
-        })
-        .filter_map(|s| {
-            let le = s.label("le")?;
-            Some((le.parse::<f64>().ok()?, le.to_owned(), s.value))
-        })
-        .collect();
-    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total = buckets.last().map_or(0.0, |b| b.2);
-    assert!(total > 0.0, "{family}{labels:?}: no observations");
-    let rank = q * total;
-    let (_, le, _) = buckets
-        .iter()
-        .find(|b| b.2 >= rank)
-        .expect("the +Inf bucket holds every rank");
-    le.clone()
+        && e.sum("route_calls_total", &[("result", "error")]) > 0.0
+        && e.sum("cache_hits_total", &[]) > 0.0
+        && e.sum("cache_misses_total", &[]) > 0.0
+        && e.sum("cache_evictions_total", &[]) > 0.0
+        && e.sum("tokio_event_loop_lag_seconds_count", &[]) >= 1.0
+        && e.sum("websocket_messages_sent_total", &[]) > 0.0
+        && e.sum("function_calls_total", &[]) > 0.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,7 +135,7 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
     );
     // A quarter of the requests wait 55–70 ms: the p99 is there, below a second.
     assert!((0.05..1.0).contains(&quantiles[3]), "p99 {quantiles:?}");
-    assert!(sum(&e, "http_request_latency_seconds_sum", &[]) > 0.0);
+    assert!(e.sum("http_request_latency_seconds_sum", &[]) > 0.0);
 
     // Instrumented routes: the origin's buckets, results, and the synthetic latency.
     let les: Vec<&str> = e
@@ -181,8 +148,7 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
         .collect();
     assert_eq!(les, ROUTE_BUCKETS);
     assert_eq!(
-        quantile_bucket(
-            &e,
+        e.quantile_bucket(
             "route_duration_seconds",
             &[("function", "todays_games")],
             0.99
@@ -191,8 +157,7 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
         "p99 of /todays-games should be in (0.05, 0.1]"
     );
     assert_eq!(
-        quantile_bucket(
-            &e,
+        e.quantile_bucket(
             "http_request_duration_seconds",
             &[("endpoint", "/todays-games")],
             0.99
@@ -200,15 +165,13 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
         "0.1"
     );
     assert!(
-        sum(
-            &e,
+        e.sum(
             "route_calls_total",
             &[("function", "todays_games"), ("result", "ok")]
         ) > 0.0
     );
     assert!(
-        sum(
-            &e,
+        e.sum(
             "route_calls_total",
             &[("function", "model_health"), ("error", "model_not_found")]
         ) > 0.0
@@ -218,9 +181,9 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
     }
 
     // The cache hook: counters and the wrapped operations.
-    assert!(sum(&e, "cache_hits_total", &[]) > 0.0);
-    assert!(sum(&e, "cache_misses_total", &[]) > 0.0);
-    assert!(sum(&e, "cache_evictions_total", &[]) > 0.0);
+    assert!(e.sum("cache_hits_total", &[]) > 0.0);
+    assert!(e.sum("cache_misses_total", &[]) > 0.0);
+    assert!(e.sum("cache_evictions_total", &[]) > 0.0);
     let functions: BTreeSet<&str> = e
         .family("function_calls_total")
         .expect("cache operations")
@@ -235,18 +198,17 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
     );
 
     // Event-loop lag: the probe has sampled.
-    assert!(sum(&e, "tokio_event_loop_lag_seconds_count", &[]) >= 1.0);
-    assert!(sum(&e, "tokio_event_loop_lag_seconds_sum", &[]) >= 0.0);
-    assert!(sum(&e, "tokio_workers", &[]) >= 1.0);
+    assert!(e.sum("tokio_event_loop_lag_seconds_count", &[]) >= 1.0);
+    assert!(e.sum("tokio_event_loop_lag_seconds_sum", &[]) >= 0.0);
+    assert!(e.sum("tokio_workers", &[]) >= 1.0);
 
     // WebSocket activity.
-    assert!(sum(&e, "websocket_open_connections", &[]) >= 0.0);
-    assert!(sum(&e, "websocket_messages_sent_total", &[]) > 0.0);
+    assert!(e.sum("websocket_open_connections", &[]) >= 0.0);
+    assert!(e.sum("websocket_messages_sent_total", &[]) > 0.0);
 
     // HTTP middleware: by route template.
     assert!(
-        sum(
-            &e,
+        e.sum(
             "http_requests_total",
             &[
                 ("method", "GET"),
@@ -256,8 +218,7 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
         ) > 0.0
     );
     assert!(
-        sum(
-            &e,
+        e.sum(
             "http_requests_total",
             &[
                 ("endpoint", "/model/{model_name}/health"),

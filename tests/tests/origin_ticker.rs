@@ -80,58 +80,23 @@ const FAMILIES: &[(&str, &str, &[&str])] = &[
 
 const WORKER_STATUSES: [&str; 5] = ["idle", "in_progress", "completed", "paused", "stopped"];
 
-fn sum(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
-    e.samples()
-        .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.label(k) == Some(*v)))
-        .map(|s| s.value)
-        .sum()
-}
-
 /// Whether the load has produced everything the assertions look at.
 fn loaded(e: &Exposition) -> bool {
-    sum(e, "dagda_tick_processing_duration_seconds_count", &[]) >= 3.0
-        && sum(
-            e,
+    e.sum("dagda_tick_processing_duration_seconds_count", &[]) >= 3.0
+        && e.sum(
             "dagda_worker_processing_duration_seconds_count",
             &[("message_type", "progress")],
         ) > 0.0
-        && sum(e, "dagda_worker_ticks_total", &[]) > 0.0
-        && sum(
-            e,
+        && e.sum("dagda_worker_ticks_total", &[]) > 0.0
+        && e.sum(
             "dagda_worker_operations_total",
             &[("status", "unauthorized")],
         ) > 0.0
-        && sum(
-            e,
+        && e.sum(
             "http_request_duration_seconds_count",
             &[("endpoint", "/api/workers")],
         ) >= 8.0
-        && sum(e, "system_memory_total_bytes", &[]) > 0.0
-}
-
-/// The `le` of the bucket holding quantile `q` (as `histogram_quantile` finds it) of the
-/// series of `family` whose labels include `labels`.
-fn quantile_bucket(e: &Exposition, family: &str, labels: &[(&str, &str)], q: f64) -> String {
-    let mut buckets: Vec<(f64, String, f64)> = e
-        .samples()
-        .filter(|s| {
-            s.name == format!("{family}_bucket")
-                && labels.iter().all(|(k, v)| s.label(k) == Some(*v))
-        })
-        .filter_map(|s| {
-            let le = s.label("le")?;
-            Some((le.parse::<f64>().ok()?, le.to_owned(), s.value))
-        })
-        .collect();
-    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total = buckets.last().map_or(0.0, |b| b.2);
-    assert!(total > 0.0, "{family}{labels:?}: no observations");
-    let rank = q * total;
-    let (_, le, _) = buckets
-        .iter()
-        .find(|b| b.2 >= rank)
-        .expect("the +Inf bucket holds every rank");
-    le.clone()
+        && e.sum("system_memory_total_bytes", &[]) > 0.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,18 +141,18 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
     for cpu in cpus {
         assert!((0.0..=100.0).contains(&cpu.value), "{cpu:?}");
     }
-    let total = sum(&e, "system_memory_total_bytes", &[("type", "total")]);
-    let used = sum(&e, "system_memory_usage_bytes", &[("type", "used")]);
-    let available = sum(&e, "system_memory_usage_bytes", &[("type", "available")]);
+    let total = e.sum("system_memory_total_bytes", &[("type", "total")]);
+    let used = e.sum("system_memory_usage_bytes", &[("type", "used")]);
+    let available = e.sum("system_memory_usage_bytes", &[("type", "available")]);
     assert!(total > 0.0 && used > 0.0 && available > 0.0);
     assert!(used <= total && available <= total);
 
     // Dagda: status as the origin's plain gauge, shards, workers by status.
-    let status = sum(&e, "dagda_status", &[]);
+    let status = e.sum("dagda_status", &[]);
     assert!([0.0, 1.0, 2.0].contains(&status), "dagda_status {status}");
-    assert_eq!(sum(&e, "dagda_shards", &[]), 3.0);
+    assert_eq!(e.sum("dagda_shards", &[]), 3.0);
     for shard in ["0", "1", "2"] {
-        assert_eq!(sum(&e, "dagda_workers", &[("shard_id", shard)]), 4.0);
+        assert_eq!(e.sum("dagda_workers", &[("shard_id", shard)]), 4.0);
         for status in WORKER_STATUSES {
             assert!(
                 e.value(
@@ -199,13 +164,12 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
             );
         }
         assert_eq!(
-            sum(&e, "dagda_workers_by_status", &[("shard_id", shard)]),
+            e.sum("dagda_workers_by_status", &[("shard_id", shard)]),
             4.0,
             "every worker of shard {shard} has one status"
         );
         assert!(
-            sum(
-                &e,
+            e.sum(
                 "dagda_tick_processing_duration_seconds_count",
                 &[("shard_id", shard)]
             ) >= 1.0
@@ -219,15 +183,13 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
         .samples;
     assert_eq!(operations.len(), 6 * 3, "{operations:?}");
     assert!(
-        sum(
-            &e,
+        e.sum(
             "dagda_worker_operations_total",
             &[("operation", "worker_start"), ("status", "success")]
         ) > 0.0
     );
     assert!(
-        sum(
-            &e,
+        e.sum(
             "dagda_worker_operations_total",
             &[("status", "unauthorized")]
         ) > 0.0
@@ -268,8 +230,7 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
 
     // HTTP: by route template, and the synthetic latency of `GET /api/workers`.
     assert!(
-        sum(
-            &e,
+        e.sum(
             "http_requests_total",
             &[
                 ("method", "GET"),
@@ -279,8 +240,7 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
         ) >= 8.0
     );
     assert!(
-        sum(
-            &e,
+        e.sum(
             "http_requests_total",
             &[
                 ("method", "POST"),
@@ -290,8 +250,7 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
         ) > 0.0
     );
     assert_eq!(
-        quantile_bucket(
-            &e,
+        e.quantile_bucket(
             "http_request_duration_seconds",
             &[("method", "GET"), ("endpoint", "/api/workers")],
             0.99
@@ -300,8 +259,7 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
         "p99 of GET /api/workers should be in (0.05, 0.1]"
     );
     assert_eq!(
-        quantile_bucket(
-            &e,
+        e.quantile_bucket(
             "function_calls_duration_seconds",
             &[("function", "list_workers")],
             0.99
@@ -309,8 +267,7 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
         "0.1"
     );
     assert!(
-        sum(
-            &e,
+        e.sum(
             "function_calls_total",
             &[("function", "worker_action"), ("error", "unauthorized")]
         ) > 0.0
