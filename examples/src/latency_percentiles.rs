@@ -477,24 +477,7 @@ pub async fn start(addr: String) -> Result<crate::Running, Error> {
         .fallback_service(MetricsRoutes::new(registry.clone()).into_router::<()>())
         .layer(layer);
 
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-    let local = listener.local_addr()?;
-    let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = on_shutdown.await;
-            })
-            .await;
-        if let Err(e) = served {
-            eprintln!("latency_percentiles: server stopped: {e}");
-        }
-    });
+    let (local, shutdown) = crate::serve_axum(&addr, router, "latency_percentiles").await?;
 
     let tasks: Vec<JoinHandle<()>> = vec![
         tokio::spawn(http_clients(local)),

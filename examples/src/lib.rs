@@ -41,6 +41,34 @@ impl Running {
     }
 }
 
+/// Binds `addr` and serves `router` in a task until the returned sender is used or dropped
+/// (a graceful shutdown: connections in progress finish). `name` prefixes a serve error.
+pub async fn serve_axum(
+    addr: &str,
+    router: axum::Router,
+    name: &'static str,
+) -> Result<(SocketAddr, tokio::sync::oneshot::Sender<()>), promforge::Error> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| promforge::Error::Bind {
+            addr: addr.to_owned(),
+            source,
+        })?;
+    let local = listener.local_addr()?;
+    let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = on_shutdown.await;
+            })
+            .await;
+        if let Err(e) = served {
+            eprintln!("{name}: server stopped: {e}");
+        }
+    });
+    Ok((local, shutdown))
+}
+
 /// Starts an example on the address given as the first argument (default
 /// `127.0.0.1:9184`), prints where it serves, and runs until Ctrl-C.
 pub async fn run_until_ctrl_c<F, Fut>(start: F) -> Result<(), promforge::Error>

@@ -670,23 +670,9 @@ pub async fn start(addr: String) -> Result<Running, Error> {
     let metrics = ObserverMetrics::register(&registry)?;
     let observer = Arc::new(Observer::new(metrics));
 
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-    let local = listener.local_addr()?;
     // The origin's `create_metrics_router`: `/metrics` (and `/health`, `/ready`) in axum.
     let app: axum::Router = promforge::http::axum::routes(registry.clone());
-    let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = on_shutdown.await;
-            })
-            .await
-    });
+    let (local, shutdown) = crate::serve_axum(&addr, app, "observer").await?;
 
     let tasks = [
         tokio::spawn(run_listener(Arc::clone(&observer), "orders", 0)),
@@ -700,8 +686,7 @@ pub async fn start(addr: String) -> Result<Running, Error> {
             for task in &tasks {
                 task.abort();
             }
-            let _ = shutdown.send(());
-            drop(server); // finishes the connections it has, then ends
+            let _ = shutdown.send(()); // connections in progress finish, then it ends
         }),
     })
 }

@@ -327,21 +327,7 @@ pub async fn start(addr: String) -> Result<Running, Error> {
         // Last: wraps every route above (and counts unrouted requests as "unmatched").
         .layer(layer);
 
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-    let local = listener.local_addr()?;
-    let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = on_shutdown.await;
-            })
-            .await
-    });
+    let (local, shutdown) = crate::serve_axum(&addr, app, "operational_api").await?;
 
     let clients = [
         tokio::spawn(run_client(local, 0)),
@@ -354,8 +340,7 @@ pub async fn start(addr: String) -> Result<Running, Error> {
             for client in &clients {
                 client.abort();
             }
-            let _ = shutdown.send(());
-            drop(server); // finishes the connections it has, then ends
+            let _ = shutdown.send(()); // connections in progress finish, then it ends
         }),
     })
 }

@@ -695,24 +695,7 @@ pub async fn start(addr: String) -> Result<crate::Running, Error> {
         .with_state(Arc::clone(&shared))
         .merge(MetricsRoutes::new(registry.clone()).into_router())
         .layer(layer);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-    let local = listener.local_addr()?;
-    let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = on_shutdown.await;
-            })
-            .await;
-        if let Err(e) = served {
-            eprintln!("ticker: server stopped: {e}");
-        }
-    });
+    let (local, shutdown) = crate::serve_axum(&addr, router, "ticker").await?;
     tasks.push(tokio::spawn(api_client(local)));
 
     let stop = Box::new(move || {
