@@ -1,6 +1,7 @@
 //! Contention: one counter incremented by one thread, and by two threads at once (the
-//! machine's two cores), in ns per increment per thread. promforge `Counter`, a bare
-//! `AtomicU64` (the floor) and `prometheus::IntCounter`, under the same load.
+//! machine's two cores), in ns per increment per thread. promforge `Counter` and
+//! `ShardedCounter`, a bare `AtomicU64` (the one-thread floor), `prometheus::IntCounter` and
+//! `prometheus_client`'s `Counter`, under the same load.
 //!
 //! Each measurement spawns its threads (in `std::thread::scope`) and times them together;
 //! the one-thread column spawns one thread too, so both pay the same spawn cost, which is
@@ -35,12 +36,18 @@ fn run(threads: usize, iters: u64, inc: &(impl Fn() + Sync)) -> Duration {
 fn contention(c: &mut Criterion) {
     let mut g = c.benchmark_group("counter_contention");
     let ours = promforge::Counter::<u64>::new();
+    let sharded = promforge::ShardedCounter::<u64>::new();
+    let client = prometheus_client::metrics::counter::Counter::<u64>::default();
     let atomic = AtomicU64::new(0);
     let theirs = prometheus::IntCounter::new("c", "C.").expect("counter");
     for threads in [1, 2] {
         g.bench_function(BenchmarkId::new("promforge_counter", threads), |b| {
             b.iter_custom(|iters| run(threads, iters, &|| black_box(&ours).inc()))
         });
+        g.bench_function(
+            BenchmarkId::new("promforge_sharded_counter", threads),
+            |b| b.iter_custom(|iters| run(threads, iters, &|| black_box(&sharded).inc())),
+        );
         g.bench_function(BenchmarkId::new("atomic_u64", threads), |b| {
             b.iter_custom(|iters| {
                 run(threads, iters, &|| {
@@ -51,9 +58,20 @@ fn contention(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("prometheus_int_counter", threads), |b| {
             b.iter_custom(|iters| run(threads, iters, &|| black_box(&theirs).inc()))
         });
+        g.bench_function(
+            BenchmarkId::new("prometheus_client_counter", threads),
+            |b| {
+                b.iter_custom(|iters| {
+                    run(threads, iters, &|| {
+                        black_box(&client).inc();
+                    })
+                })
+            },
+        );
     }
     g.finish();
     assert!(ours.get() > 0 && theirs.get() > 0 && atomic.load(Ordering::Relaxed) > 0);
+    assert!(sharded.get() > 0 && client.get() > 0);
 }
 
 criterion_group!(benches, contention);

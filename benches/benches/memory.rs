@@ -1,8 +1,9 @@
 //! Memory per series: the growth of the process's resident set (`/proc/self/statm`)
 //! while 100,000 series of an open string label are created (and incremented once), for
 //! promforge `Family<{path: String}, Counter>` (cardinality limit raised to 200,000),
-//! `prometheus` `IntCounterVec`, `prometheus-client` `Family<_, Counter>` and, for
-//! reference, the `metrics` crate with the `metrics-exporter-prometheus` recorder.
+//! `prometheus` `IntCounterVec`, `prometheus-client` `Family<_, Counter>`, `measured`
+//! `CounterVec` (label interned by `lasso::ThreadedRodeo`) and, for reference, the `metrics`
+//! crate with the `metrics-exporter-prometheus` recorder.
 //!
 //! Each implementation runs in its own child process (this binary, re-run with
 //! `PROMFORGE_MEMORY_CASE` set), so no one reuses memory another freed. The label strings
@@ -20,10 +21,11 @@ use prometheus_client::encoding::EncodeLabelSet;
 use promforge::{Counter, Family, LabelSet};
 
 const SERIES: usize = 100_000;
-const CASES: [&str; 4] = [
+const CASES: [&str; 5] = [
     "promforge",
     "prometheus",
     "prometheus_client",
+    "measured",
     "metrics_exporter_prometheus",
 ];
 
@@ -35,6 +37,14 @@ struct Labels {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct PcLabels {
     path: String,
+}
+
+/// measured: the open label interned by lasso's `ThreadedRodeo`, no values declared up front.
+#[derive(measured::LabelGroup, Clone, Copy)]
+#[label(set = MLabelsSet)]
+struct MLabels<'a> {
+    #[label(dynamic_with = lasso::ThreadedRodeo, default)]
+    path: &'a str,
 }
 
 /// Resident set size in bytes, from `/proc/self/statm` (pages of 4 KiB).
@@ -94,6 +104,17 @@ fn measure(case: &str) -> u64 {
             }
             let grown = rss() - before;
             black_box(family);
+            grown
+        }
+        "measured" => {
+            let before = rss();
+            let vec = measured::CounterVec::<MLabelsSet>::new();
+            for p in &paths {
+                vec.inc(MLabels { path: p });
+            }
+            let grown = rss() - before;
+            assert_eq!(vec.get_cardinality().0, SERIES);
+            black_box(vec);
             grown
         }
         "metrics_exporter_prometheus" => {

@@ -1,12 +1,14 @@
 //! Observation cost: promforge `Histogram` and `Summary` against the `prometheus` crate's
-//! histogram and the `metrics` crate's histogram as `metrics-exporter-prometheus` records it
-//! (a summary with quantiles unless buckets are set), same values, one run.
+//! histogram, the `measured` crate's `Histogram<11>`, and the `metrics` crate's histogram as
+//! `metrics-exporter-prometheus` records it (a summary with quantiles unless buckets are set),
+//! same values, one run.
 //!
 //! `cargo bench -p promforge-benches --bench observe`
 
 #![allow(missing_docs)] // criterion's macros generate undocumented functions
 
 use std::hint::black_box;
+use std::sync::atomic::Ordering;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -51,6 +53,19 @@ fn observe(c: &mut Criterion) {
         })
     });
 
+    let buckets: [f64; 11] = BUCKETS.try_into().expect("11 buckets");
+    let measured = measured::Histogram::with_metadata(
+        measured::metric::histogram::Thresholds::with_buckets(buckets),
+    );
+    measured.observe(values[0]);
+    assert_eq!(measured_count(&measured), 1);
+    g.bench_function("measured_histogram", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            measured.observe(black_box(values[i]))
+        })
+    });
+
     let summary = promforge::Summary::new();
     g.bench_function("promforge_summary", |b| {
         b.iter(|| {
@@ -69,6 +84,18 @@ fn observe(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// Observations a measured histogram holds (its buckets and `+Inf`).
+fn measured_count(h: &measured::Histogram<11>) -> u64 {
+    let guard = h.get_metric();
+    let inner = guard.inner.read();
+    inner
+        .buckets
+        .iter()
+        .map(|b| b.load(Ordering::Relaxed))
+        .sum::<u64>()
+        + inner.inf.load(Ordering::Relaxed)
 }
 
 criterion_group!(benches, observe);

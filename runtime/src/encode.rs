@@ -92,19 +92,51 @@ pub fn escape_help_into(help: &str, out: &mut String) {
 }
 
 fn escape_into(s: &str, out: &mut String, quotes: bool) {
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep = match b {
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'"' if quotes => "\\\"",
-            _ => continue,
+    let bytes = s.as_bytes();
+    let next = |from: usize| {
+        let rest = bytes.get(from..).unwrap_or_default();
+        let found = if quotes {
+            memchr::memchr3(b'\\', b'\n', b'"', rest)
+        } else {
+            memchr::memchr2(b'\\', b'\n', rest)
         };
-        out.push_str(&s[start..i]);
-        out.push_str(rep);
+        found.map(|i| from + i)
+    };
+    let mut start = 0;
+    while let Some(i) = next(start) {
+        out.push_str(s.get(start..i).unwrap_or_default());
+        out.push_str(escape_of(bytes.get(i).copied()));
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
+}
+
+/// The escape sequence of a byte that needs one.
+#[inline]
+fn escape_of(byte: Option<u8>) -> &'static str {
+    match byte {
+        Some(b'\n') => "\\n",
+        Some(b'"') => "\\\"",
+        _ => "\\\\",
+    }
+}
+
+/// If `text` starts with `value` escaped as a label value, the rest of `text`: compares
+/// without building the escaped value.
+#[inline]
+pub(crate) fn strip_escaped_label_value<'t>(text: &'t str, value: &str) -> Option<&'t str> {
+    let mut rest = text.as_bytes();
+    let mut value = value.as_bytes();
+    while let Some(i) = memchr::memchr3(b'\\', b'\n', b'"', value) {
+        let (plain, special) = value.split_at(i);
+        rest = rest.strip_prefix(plain)?;
+        let (byte, after) = special.split_first()?;
+        rest = rest.strip_prefix(escape_of(Some(*byte)).as_bytes())?;
+        value = after;
+    }
+    rest = rest.strip_prefix(value)?;
+    // All of `value` (whole characters) matched: the rest starts on a character boundary.
+    text.get(text.len() - rest.len()..)
 }
 
 /// Appends `name="value"` (value escaped) to `out`, preceded by a comma if `out` is not empty.

@@ -72,13 +72,15 @@ struct Child<M> {
     metric: M,
 }
 
-/// A series of an open family: the child plus what finds it again.
+/// A series of an open family: its label set's hash, where its label text sits in the
+/// family's text arena, and its metric.
 struct OpenChild<M> {
-    /// The label set's `hash_key` hash.
+    /// The label set's [`LabelSet::hash_labels`] hash (kept for growing the table: the
+    /// text alone cannot be hashed the same way).
     hash: u64,
-    /// The label set's `write_key` bytes.
-    key: Box<[u8]>,
-    child: Child<M>,
+    start: u32,
+    len: u32,
+    metric: M,
 }
 
 enum Storage<M> {
@@ -87,11 +89,100 @@ enum Storage<M> {
 }
 
 struct OpenSet<M> {
-    series: RwLock<hashbrown::HashTable<OpenChild<M>>>,
+    series: RwLock<OpenSeries<M>>,
     hasher: foldhash::fast::RandomState,
     limit: AtomicUsize,
     overflow: Child<M>,
     overflowed: AtomicU64,
+}
+
+/// The series of an open family. Each keeps its label values once, as the escaped label
+/// text the scrape writes (`a="1",b="2"`), in one arena for all series; a lookup hashes
+/// the label values in place and compares them with that text without building its own.
+struct OpenSeries<M> {
+    /// Hashed by the label text.
+    table: hashbrown::HashTable<OpenChild<M>>,
+    /// Every series' label text, back to back.
+    arena: String,
+    /// Bytes of `arena` that belong to removed series (reclaimed when they are half of it).
+    garbage: usize,
+}
+
+impl<M> Default for OpenSeries<M> {
+    fn default() -> Self {
+        Self {
+            table: hashbrown::HashTable::new(),
+            arena: String::new(),
+            garbage: 0,
+        }
+    }
+}
+
+/// The label text of `child` in `arena`.
+#[inline]
+fn text_of<'a, M>(arena: &'a str, child: &OpenChild<M>) -> &'a str {
+    let start = child.start as usize;
+    arena.get(start..start + child.len as usize).unwrap_or("")
+}
+
+impl<M> OpenSeries<M> {
+    #[inline]
+    fn find<L: LabelSet>(&self, hash: u64, labels: &L) -> Option<&OpenChild<M>> {
+        self.table.find(hash, |child| {
+            labels.matches_encoded(text_of(&self.arena, child))
+        })
+    }
+
+    /// Adds a series; `false` when the arena cannot address more text (4 GiB).
+    fn insert(&mut self, hash: u64, text: &str, metric: M) -> bool {
+        let (Ok(start), Ok(len)) = (u32::try_from(self.arena.len()), u32::try_from(text.len()))
+        else {
+            return false;
+        };
+        if start.checked_add(len).is_none() {
+            return false;
+        }
+        self.arena.push_str(text);
+        let child = OpenChild {
+            hash,
+            start,
+            len,
+            metric,
+        };
+        self.table.insert_unique(hash, child, |child| child.hash);
+        true
+    }
+
+    fn remove<L: LabelSet>(&mut self, hash: u64, labels: &L) -> bool {
+        let Self { table, arena, .. } = self;
+        let found = table.find_entry(hash, |child| labels.matches_encoded(text_of(arena, child)));
+        let Ok(entry) = found else {
+            return false;
+        };
+        let (child, _) = entry.remove();
+        self.garbage += child.len as usize;
+        if self.garbage > 4096 && self.garbage * 2 > self.arena.len() {
+            self.compact();
+        }
+        true
+    }
+
+    /// Copies the live series' text into a new arena, dropping removed series' text.
+    fn compact(&mut self) {
+        let mut fresh = String::with_capacity(self.arena.len() - self.garbage);
+        for child in self.table.iter_mut() {
+            let start = fresh.len();
+            fresh.push_str(text_of(&self.arena, child));
+            // The new arena is smaller than the old one: the offset fits as it did.
+            child.start = u32::try_from(start).unwrap_or(u32::MAX);
+        }
+        self.arena = fresh;
+        self.garbage = 0;
+    }
+
+    fn clear(&mut self) {
+        *self = Self::default();
+    }
 }
 
 /// A reference to one series of a [`Family`]: borrowed for closed label sets, a cheap
@@ -219,8 +310,8 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                 let hash = hash_labels(&open.hasher, labels);
                 {
                     let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
-                    if let Some(found) = series.find(hash, |c| labels.key_matches(&c.key)) {
-                        update(&found.child.metric);
+                    if let Some(found) = series.find(hash, labels) {
+                        update(&found.metric);
                         return;
                     }
                 }
@@ -229,41 +320,30 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
         }
     }
 
+    /// The series for `labels`, created if within the limit.
     fn get_open(&self, open: &OpenSet<M>, labels: &L) -> M {
-        // Hash and compare the label values in place: no key is built on a hit.
+        // Hash and compare the label values in place: nothing is built on a hit.
         let hash = hash_labels(&open.hasher, labels);
         {
             let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(found) = series.find(hash, |c| labels.key_matches(&c.key)) {
-                return found.child.metric.clone();
+            if let Some(found) = series.find(hash, labels) {
+                return found.metric.clone();
             }
         }
         let mut series = open.series.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(found) = series.find(hash, |c| labels.key_matches(&c.key)) {
-            return found.child.metric.clone();
+        if let Some(found) = series.find(hash, labels) {
+            return found.metric.clone();
         }
-        if series.len() >= open.limit.load(Ordering::Relaxed) {
-            open.overflowed.fetch_add(1, Ordering::Relaxed);
-            return open.overflow.metric.clone();
+        if series.table.len() < open.limit.load(Ordering::Relaxed) {
+            let mut text = String::new();
+            labels.encode_labels(&mut text);
+            let metric = (self.inner.factory)();
+            if series.insert(hash, &text, metric.clone()) {
+                return metric;
+            }
         }
-        let mut key = Vec::new();
-        labels.write_key(&mut key);
-        let mut text = String::new();
-        labels.encode_labels(&mut text);
-        let metric = (self.inner.factory)();
-        series.insert_unique(
-            hash,
-            OpenChild {
-                hash,
-                key: key.into_boxed_slice(),
-                child: Child {
-                    labels: text,
-                    metric: metric.clone(),
-                },
-            },
-            |c| c.hash,
-        );
-        metric
+        open.overflowed.fetch_add(1, Ordering::Relaxed);
+        open.overflow.metric.clone()
     }
 
     /// Removes the series for `labels` from an open family (it stops being exposed; a
@@ -277,9 +357,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
         open.series
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .find_entry(hash, |c| labels.key_matches(&c.key))
-            .map(|entry| entry.remove())
-            .is_ok()
+            .remove(hash, labels)
     }
 
     /// Removes every series of an open family (closed families are left as they are).
@@ -300,6 +378,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                 .series
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
+                .table
                 .len(),
         }
     }
@@ -320,7 +399,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
 
 fn hash_labels<L: LabelSet>(hasher: &foldhash::fast::RandomState, labels: &L) -> u64 {
     let mut state = hasher.build_hasher();
-    labels.hash_key(&mut state);
+    labels.hash_labels(&mut state);
     std::hash::Hasher::finish(&state)
 }
 
@@ -421,9 +500,9 @@ impl<L: LabelSet + 'static, M: EncodeMetric + Clone> EncodeMetric for Family<L, 
             }
             Storage::Open(open) => {
                 let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
-                for open_child in series.iter() {
-                    let child = &open_child.child;
-                    child.metric.encode(&mut encoder.with_labels(&child.labels));
+                for child in series.table.iter() {
+                    let labels = text_of(&series.arena, child);
+                    child.metric.encode(&mut encoder.with_labels(labels));
                 }
                 drop(series);
                 if open.overflowed.load(Ordering::Relaxed) > 0 {
@@ -567,5 +646,141 @@ impl<E: LabelValue + 'static> EncodeMetric for StateSet<E> {
 
     fn label_names(&self) -> Vec<&str> {
         vec![self.inner.label_name.as_str()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(crate::LabelSet, Clone)]
+    struct Path {
+        path: String,
+        shard: u16,
+    }
+
+    fn path(i: usize) -> Path {
+        Path {
+            path: format!("/items/{i}"),
+            shard: (i % 7) as u16,
+        }
+    }
+
+    fn rendered(family: &Family<Path, Counter>) -> String {
+        let r = crate::Registry::new();
+        r.register("hits", "Hits.", family.clone())
+            .map(drop)
+            .unwrap_or_default();
+        r.render()
+    }
+
+    #[test]
+    fn removed_series_text_is_reclaimed_and_the_rest_still_found() {
+        let family = Family::<Path, Counter>::new().with_cardinality_limit(100_000);
+        for i in 0..10_000 {
+            family.inc_by(&path(i), i as u64);
+        }
+        let full = {
+            let Storage::Open(open) = &family.inner.storage else {
+                unreachable!("a String label makes an open family")
+            };
+            open.series
+                .read()
+                .map(|s| s.arena.len())
+                .unwrap_or_default()
+        };
+        for i in (0..10_000).filter(|i| i % 4 != 0) {
+            assert!(family.remove(&path(i)));
+        }
+        assert!(!family.remove(&path(1)), "already gone");
+        assert_eq!(family.len(), 2_500);
+        let Storage::Open(open) = &family.inner.storage else {
+            unreachable!()
+        };
+        let (arena, garbage) = open
+            .series
+            .read()
+            .map(|s| (s.arena.len(), s.garbage))
+            .unwrap_or_default();
+        assert!(
+            arena + garbage < full * 3 / 4,
+            "compacted: {arena} bytes + {garbage} garbage of {full}"
+        );
+        // Every remaining series is found again (same handle, same value) after compaction.
+        for i in (0..10_000).step_by(4) {
+            assert_eq!(family.get(&path(i)).get(), i as u64);
+        }
+        assert_eq!(family.len(), 2_500);
+        let text = rendered(&family);
+        assert!(text.contains("hits_total{path=\"/items/9996\",shard=\"0\"} 9996\n"));
+        assert!(!text.contains("/items/9997\""));
+        family.clear();
+        assert!(family.is_empty());
+        family.inc(&path(3));
+        assert_eq!(family.get(&path(3)).get(), 1);
+    }
+
+    #[test]
+    fn lookups_by_escaped_text_keep_distinct_values_apart() {
+        let family = Family::<Path, Counter>::new();
+        let tricky = ["a\"b", "a\\\"b", "a\nb", "a\\nb", "ä\"", "", "a,shard=\"1"];
+        for (i, p) in tricky.iter().enumerate() {
+            let labels = Path {
+                path: (*p).to_owned(),
+                shard: 1,
+            };
+            family.inc_by(&labels, i as u64 + 1);
+        }
+        assert_eq!(family.len(), tricky.len());
+        for (i, p) in tricky.iter().enumerate() {
+            let labels = Path {
+                path: (*p).to_owned(),
+                shard: 1,
+            };
+            assert_eq!(family.get(&labels).get(), i as u64 + 1, "{p:?}");
+        }
+        let text = rendered(&family);
+        assert!(
+            text.contains("hits_total{path=\"a\\\"b\",shard=\"1\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hits_total{path=\"a\\nb\",shard=\"1\"} 3\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_factory_may_look_up_another_family() {
+        let inner = Family::<Path, Counter>::new();
+        let seen = inner.clone();
+        let outer = Family::<Path, Counter>::new_with(move || {
+            seen.inc(&path(42));
+            Counter::new()
+        });
+        // Creating the family ran the factory already (its type, its overflow series).
+        let before = inner.get(&path(42)).get();
+        outer.inc(&path(1));
+        outer.inc(&path(1));
+        assert_eq!(outer.get(&path(1)).get(), 2);
+        assert_eq!(
+            inner.get(&path(42)).get(),
+            before + 1,
+            "one series, one factory run"
+        );
+    }
+
+    #[test]
+    fn integer_labels_render_their_digits() {
+        #[derive(crate::LabelSet)]
+        struct Code {
+            code: i32,
+        }
+        let family = Family::<Code, Counter>::new();
+        family.inc(&Code { code: -404 });
+        family.inc(&Code { code: -404 });
+        family.inc(&Code { code: 200 });
+        assert_eq!(family.len(), 2);
+        assert_eq!(family.get(&Code { code: -404 }).get(), 2);
     }
 }

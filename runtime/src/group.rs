@@ -108,6 +108,16 @@ impl<N: CounterNumber> GroupMetric for Counter<N> {
     }
 }
 
+impl<N: CounterNumber> GroupMetric for crate::ShardedCounter<N> {
+    fn create(_: &FieldOptions) -> Result<Self, Error> {
+        Ok(Self::new())
+    }
+
+    fn create_default() -> Self {
+        Self::new()
+    }
+}
+
 impl<N: GaugeNumber> GroupMetric for Gauge<N> {
     fn create(_: &FieldOptions) -> Result<Self, Error> {
         Ok(Gauge::new())

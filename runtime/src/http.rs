@@ -148,16 +148,6 @@ enum Status {
 }
 
 impl Status {
-    /// The identity of the value as a number: the code, or 0/1 (not valid codes).
-    #[inline]
-    fn key(self) -> u16 {
-        match self {
-            Status::Code(code) => code.as_u16(),
-            Status::Error => 0,
-            Status::Cancelled => 1,
-        }
-    }
-
     #[inline]
     fn failure_class(self) -> Option<FailureClass> {
         match self {
@@ -176,22 +166,6 @@ impl LabelValue for Status {
             Status::Error => "error",
             Status::Cancelled => "cancelled",
         })
-    }
-
-    #[inline]
-    fn write_key(&self, key: &mut Vec<u8>) {
-        key.extend_from_slice(&self.key().to_le_bytes());
-    }
-
-    #[inline]
-    fn hash_key<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u16(self.key());
-    }
-
-    #[inline]
-    fn match_key<'k>(&self, key: &'k [u8]) -> Option<&'k [u8]> {
-        let (head, rest) = key.split_at_checked(2)?;
-        (head == self.key().to_le_bytes()).then_some(rest)
     }
 }
 
@@ -777,9 +751,5 @@ mod tests {
         );
         assert_eq!(Status::Cancelled.failure_class(), None);
         assert_eq!(FailureClass::ServerError.label_value(), "server_error");
-        let mut key = Vec::new();
-        not_found.write_key(&mut key);
-        assert_eq!(not_found.match_key(&key), Some(&[][..]));
-        assert_eq!(Status::Error.match_key(&key), None);
     }
 }

@@ -28,6 +28,7 @@
 //! ```
 
 use std::borrow::Cow;
+
 use std::hash::Hasher;
 
 use crate::encode::push_label_pair;
@@ -66,27 +67,27 @@ pub trait LabelValue {
     /// The value's text, unescaped (the encoder escapes it).
     fn label_value(&self) -> Cow<'_, str>;
 
-    /// Appends bytes identifying this value among the values of its type (the lookup key of
-    /// open families). The default writes the index for closed types and the length-prefixed
-    /// text for open ones.
+    /// Appends the value's text, escaped, to `out`: what a label set writes for it, and
+    /// what an open [`Family`](crate::Family) looks its series up by. The default escapes
+    /// [`label_value`](Self::label_value); integers write their digits without allocating.
     #[inline]
-    fn write_key(&self, key: &mut Vec<u8>)
-    where
-        Self: Sized,
-    {
-        if Self::CARDINALITY.is_some() {
-            key.extend_from_slice(&(self.index() as u64).to_le_bytes());
-        } else {
-            let text = self.label_value();
-            key.extend_from_slice(&(text.len() as u64).to_le_bytes());
-            key.extend_from_slice(text.as_bytes());
-        }
+    fn encode_value(&self, out: &mut String) {
+        crate::encode::escape_label_value_into(&self.label_value(), out);
     }
 
-    /// Feeds the same identity as [`write_key`](Self::write_key) into a hasher, without
-    /// building the key.
+    /// If `text` starts with what [`encode_value`](Self::encode_value) writes for this
+    /// value, the rest of `text`. How an open family compares a lookup with a stored series
+    /// without building the lookup's text.
     #[inline]
-    fn hash_key<H: Hasher>(&self, state: &mut H)
+    fn strip_encoded<'t>(&self, text: &'t str) -> Option<&'t str> {
+        crate::encode::strip_escaped_label_value(text, &self.label_value())
+    }
+
+    /// Feeds the value's identity into a hasher (what an open family hashes on lookup):
+    /// the index of a closed type, the text of an open one. Values with the same text must
+    /// feed the same bytes.
+    #[inline]
+    fn hash_value<H: Hasher>(&self, state: &mut H)
     where
         Self: Sized,
     {
@@ -97,24 +98,6 @@ pub trait LabelValue {
             // 0xff never occurs in UTF-8: it ends the value, so ("ab", "c") ≠ ("a", "bc").
             state.write_u8(0xff);
         }
-    }
-
-    /// If `key` starts with this value's [`write_key`](Self::write_key) bytes, the rest of it.
-    #[inline]
-    fn match_key<'k>(&self, key: &'k [u8]) -> Option<&'k [u8]>
-    where
-        Self: Sized,
-    {
-        let (head, rest) = key.split_at_checked(8)?;
-        if Self::CARDINALITY.is_some() {
-            return (head == (self.index() as u64).to_le_bytes()).then_some(rest);
-        }
-        let text = self.label_value();
-        if head != (text.len() as u64).to_le_bytes() {
-            return None;
-        }
-        let (body, rest) = rest.split_at_checked(text.len())?;
-        (body == text.as_bytes()).then_some(rest)
     }
 }
 
@@ -145,31 +128,27 @@ pub trait LabelSet {
     /// Appends the labels of the closed set's member at `index` (see [`index`](Self::index)).
     fn encode_labels_at(index: usize, out: &mut String);
 
-    /// Appends bytes identifying this set among all sets of its type.
-    fn write_key(&self, key: &mut Vec<u8>);
-
-    /// Feeds this set's identity into a hasher (what open families hash on lookup). The
-    /// derive hashes field by field; this default builds the key first.
+    /// Whether `text` is exactly what [`encode_labels`](Self::encode_labels) writes for this
+    /// set. The derive compares field by field without building the text; this default
+    /// builds it.
     #[inline]
-    fn hash_key<H: Hasher>(&self, state: &mut H)
-    where
-        Self: Sized,
-    {
-        let mut key = Vec::new();
-        self.write_key(&mut key);
-        state.write(&key);
+    fn matches_encoded(&self, text: &str) -> bool {
+        let mut own = String::new();
+        self.encode_labels(&mut own);
+        own == text
     }
 
-    /// Whether `key` (made by [`write_key`](Self::write_key)) identifies this set. The
-    /// derive compares field by field; this default builds the key first.
+    /// Feeds this set's identity into a hasher (what an open family hashes on lookup). Sets
+    /// with the same text must feed the same bytes. The derive hashes field by field; this
+    /// default hashes the text.
     #[inline]
-    fn key_matches(&self, key: &[u8]) -> bool
+    fn hash_labels<H: Hasher>(&self, state: &mut H)
     where
         Self: Sized,
     {
-        let mut own = Vec::new();
-        self.write_key(&mut own);
-        own == key
+        let mut own = String::new();
+        self.encode_labels(&mut own);
+        state.write(own.as_bytes());
     }
 }
 
@@ -222,19 +201,18 @@ macro_rules! integer_label_values {
             }
 
             #[inline]
-            fn write_key(&self, key: &mut Vec<u8>) {
-                key.extend_from_slice(&self.to_le_bytes());
+            fn encode_value(&self, out: &mut String) {
+                out.push_str(itoa::Buffer::new().format(*self));
             }
 
             #[inline]
-            fn hash_key<H: Hasher>(&self, state: &mut H) {
+            fn strip_encoded<'t>(&self, text: &'t str) -> Option<&'t str> {
+                text.strip_prefix(itoa::Buffer::new().format(*self))
+            }
+
+            #[inline]
+            fn hash_value<H: Hasher>(&self, state: &mut H) {
                 state.write(&self.to_le_bytes());
-            }
-
-            #[inline]
-            fn match_key<'k>(&self, key: &'k [u8]) -> Option<&'k [u8]> {
-                let (head, rest) = key.split_at_checked(std::mem::size_of::<$t>())?;
-                (head == self.to_le_bytes()).then_some(rest)
             }
         }
     )*};
@@ -256,8 +234,6 @@ impl LabelSet for () {
     fn encode_labels(&self, _out: &mut String) {}
 
     fn encode_labels_at(_index: usize, _out: &mut String) {}
-
-    fn write_key(&self, _key: &mut Vec<u8>) {}
 }
 
 /// Helpers the derives call; not a public API.
@@ -308,7 +284,26 @@ pub mod derive_support {
     /// Appends `name="value"` for a field's value.
     #[inline]
     pub fn push_label<V: LabelValue + ?Sized>(out: &mut String, name: &str, value: &V) {
-        push_label_pair(out, name, &value.label_value());
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(name);
+        out.push_str("=\"");
+        value.encode_value(out);
+        out.push('"');
+    }
+
+    /// If `text` starts with `prefix` (`name="`, or `,name="` after the first label), then
+    /// `value` escaped, then `"`: the rest of `text`.
+    #[inline]
+    pub fn strip_label<'t, V: LabelValue + ?Sized>(
+        text: &'t str,
+        prefix: &str,
+        value: &V,
+    ) -> Option<&'t str> {
+        value
+            .strip_encoded(text.strip_prefix(prefix)?)?
+            .strip_prefix('"')
     }
 
     /// Appends `name="value"` for the closed type `V`'s value at `digit`.
@@ -348,28 +343,42 @@ mod tests {
         assert_eq!(42u16.label_value(), "42");
         assert_eq!((-7i64).label_value(), "-7");
         assert_eq!(<String as LabelValue>::CARDINALITY, None);
-        let mut a = Vec::new();
-        let mut b = Vec::new();
-        "ab".write_key(&mut a);
-        "a".write_key(&mut b);
-        "b".write_key(&mut b);
-        assert_ne!(a, b, "keys are length-prefixed");
     }
 
     #[test]
-    fn match_key_mirrors_write_key() {
+    fn values_encode_escaped() {
+        fn encoded<V: LabelValue>(v: V) -> String {
+            let mut out = String::new();
+            v.encode_value(&mut out);
+            out
+        }
+        assert_eq!(encoded(-42i64), "-42");
+        assert_eq!(encoded(u128::MAX), u128::MAX.to_string());
+        assert_eq!(encoded("a\"b\\c\nd é"), "a\\\"b\\\\c\\nd é");
+        assert_eq!(encoded(true), "true");
+    }
+
+    #[test]
+    fn stripping_mirrors_encoding() {
         fn check<V: LabelValue>(v: V, other: V) {
-            let mut key = Vec::new();
-            v.write_key(&mut key);
-            key.push(7);
-            assert_eq!(v.match_key(&key), Some(&[7u8][..]));
-            assert_eq!(other.match_key(&key), None);
-            assert_eq!(v.match_key(&key[..key.len() - 2]), None);
+            let mut text = String::new();
+            v.encode_value(&mut text);
+            text.push_str("\",rest");
+            assert_eq!(v.strip_encoded(&text), Some("\",rest"));
+            assert_eq!(other.strip_encoded(&text), None);
         }
         check(true, false);
         check("abc", "abd");
+        check("a\"b\\c\nd é", "a\"b\\c\nd e");
+        check("\"", "\\");
         check(String::from("x"), String::from("xy"));
         check(42u16, 43u16);
         check(-1i128, 1i128);
+        assert_eq!("ab".strip_encoded("a"), None);
+        assert_eq!(
+            "a\"".strip_encoded("a\""),
+            None,
+            "an unescaped quote is not a match"
+        );
     }
 }

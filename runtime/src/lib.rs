@@ -72,8 +72,8 @@ pub use group::{
 pub use http::MetricsLayer;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
-    Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram, Summary,
-    exponential_buckets, linear_buckets,
+    Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram,
+    ShardedCounter, Summary, exponential_buckets, linear_buckets,
 };
 pub use name::{check_label_name, check_metric_name, check_user_label_name};
 /// Derives [`LabelSet`](trait@LabelSet) for a struct of labels; see the trait.

@@ -268,16 +268,16 @@ fn implementation(
         .fold(quote!(0), |acc, (as_value, member)| {
             quote!(#support::mix(#acc, #as_value::CARDINALITY, #as_value::index(&self.#member)))
         });
-    let (out, index_param, key, state) = if labels.is_empty() {
-        (quote!(_), quote!(_), quote!(_), quote!(_))
+    let (out, index_param, state) = if labels.is_empty() {
+        (quote!(_), quote!(_), quote!(_))
     } else {
-        (
-            quote!(__out),
-            quote!(__index),
-            quote!(__key),
-            quote!(__state),
-        )
+        (quote!(__out), quote!(__index), quote!(__state))
     };
+    // What precedes each value in the text: `name="`, with a comma after the first label.
+    let prefixes = names.iter().enumerate().map(|(i, name)| {
+        let comma = if i == 0 { "" } else { "," };
+        format!("{comma}{name}=\"")
+    });
     let encode_at = if labels.is_empty() {
         TokenStream::new()
     } else {
@@ -299,6 +299,7 @@ fn implementation(
                     #index
                 }
 
+                #[inline]
                 fn encode_labels(&self, #out: &mut #p::String) {
                     #(#support::push_label(__out, #names, &self.#members);)*
                 }
@@ -308,24 +309,19 @@ fn implementation(
                 }
 
                 #[inline]
-                fn write_key(&self, #key: &mut #p::Vec<::core::primitive::u8>) {
-                    #(#as_value::write_key(&self.#members, __key);)*
-                }
-
-                #[inline]
-                fn hash_key<__H: ::core::hash::Hasher>(&self, #state: &mut __H) {
-                    #(#as_value::hash_key(&self.#members, __state);)*
-                }
-
-                #[inline]
-                fn key_matches(&self, __key: &[::core::primitive::u8]) -> ::core::primitive::bool {
+                fn matches_encoded(&self, __text: &::core::primitive::str) -> ::core::primitive::bool {
                     #(
-                        let __key = match #as_value::match_key(&self.#members, __key) {
-                            #p::Some(__rest) => __rest,
-                            #p::None => return false,
+                        let #p::Some(__text) = #support::strip_label(__text, #prefixes, &self.#members)
+                        else {
+                            return false;
                         };
                     )*
-                    __key.is_empty()
+                    __text.is_empty()
+                }
+
+                #[inline]
+                fn hash_labels<__H: ::core::hash::Hasher>(&self, #state: &mut __H) {
+                    #(#as_value::hash_value(&self.#members, __state);)*
                 }
             }
 
@@ -375,18 +371,13 @@ fn newtype(input: &DeriveInput, attrs: &ContainerAttrs, inner: &Type) -> TokenSt
                 }
 
                 #[inline]
-                fn write_key(&self, __key: &mut #p::Vec<::core::primitive::u8>) {
-                    #as_set::write_key(&self.0, __key)
+                fn matches_encoded(&self, __text: &::core::primitive::str) -> ::core::primitive::bool {
+                    #as_set::matches_encoded(&self.0, __text)
                 }
 
                 #[inline]
-                fn hash_key<__H: ::core::hash::Hasher>(&self, __state: &mut __H) {
-                    #as_set::hash_key(&self.0, __state)
-                }
-
-                #[inline]
-                fn key_matches(&self, __key: &[::core::primitive::u8]) -> ::core::primitive::bool {
-                    #as_set::key_matches(&self.0, __key)
+                fn hash_labels<__H: ::core::hash::Hasher>(&self, __state: &mut __H) {
+                    #as_set::hash_labels(&self.0, __state)
                 }
             }
 
@@ -414,7 +405,6 @@ fn stub(input: &DeriveInput, attrs: &ContainerAttrs) -> TokenStream {
                 }
                 fn encode_labels(&self, _: &mut #p::String) {}
                 fn encode_labels_at(_: #usize_ty, _: &mut #p::String) {}
-                fn write_key(&self, _: &mut #p::Vec<::core::primitive::u8>) {}
             }
         };
     }

@@ -1,4 +1,5 @@
-//! Metric handles: [`Counter`], [`Gauge`], [`Histogram`].
+//! Metric handles: [`Counter`] (and [`ShardedCounter`] for hot multi-threaded paths),
+//! [`Gauge`], [`Histogram`], [`Summary`].
 //!
 //! A handle is an `Arc` around atomics: cloning it is cheap, every clone updates the same
 //! series, and updates take no lock. Registering a handle (see [`Registry`](crate::Registry))
@@ -8,6 +9,7 @@ mod counter;
 mod gauge;
 mod histogram;
 mod number;
+mod sharded;
 mod summary;
 
 pub use counter::Counter;
@@ -16,6 +18,7 @@ pub use histogram::{
     DEFAULT_BUCKETS, Histogram, HistogramTimer, exponential_buckets, linear_buckets,
 };
 pub use number::{CounterNumber, GaugeNumber, Number};
+pub use sharded::ShardedCounter;
 pub use summary::{
     Clock, DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE, DEFAULT_QUANTILES, RELATIVE_ACCURACY, Summary,
     SummaryBuilder, SystemClock,

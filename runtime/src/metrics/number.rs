@@ -26,6 +26,9 @@ pub trait Number:
     fn from_bits(bits: u64) -> Self;
     #[doc(hidden)]
     fn atomic_add(cell: &AtomicU64, v: Self);
+    /// `self + other` (wrapping for integers).
+    #[doc(hidden)]
+    fn plus(self, other: Self) -> Self;
 }
 
 /// The numbers a [`Counter`](super::Counter) can count in: `u64` (the default) and `f64`.
@@ -51,6 +54,10 @@ pub trait GaugeNumber: Number {
 }
 
 impl Number for u64 {
+    #[inline]
+    fn plus(self, other: Self) -> Self {
+        self.wrapping_add(other)
+    }
     const ZERO: Self = 0;
     const ONE: Self = 1;
     #[inline]
@@ -68,6 +75,10 @@ impl Number for u64 {
 }
 
 impl Number for i64 {
+    #[inline]
+    fn plus(self, other: Self) -> Self {
+        self.wrapping_add(other)
+    }
     const ZERO: Self = 0;
     const ONE: Self = 1;
     #[inline]
@@ -86,6 +97,10 @@ impl Number for i64 {
 }
 
 impl Number for f64 {
+    #[inline]
+    fn plus(self, other: Self) -> Self {
+        self + other
+    }
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     #[inline]
