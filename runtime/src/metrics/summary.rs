@@ -1,10 +1,9 @@
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sketches_ddsketch::{Config, DDSketch};
 
-use super::{EncodeMetric, Number};
+use super::EncodeMetric;
 use crate::Error;
 use crate::encode::{MetricType, SampleEncoder, format_go_float};
 
@@ -72,8 +71,6 @@ struct Core {
     step: Duration,
     clock: Arc<dyn Clock>,
     window: Mutex<Window>,
-    count: AtomicU64,
-    sum: AtomicU64,
 }
 
 struct Window {
@@ -82,6 +79,10 @@ struct Window {
     head: usize,
     /// When the newest slice started.
     head_start: Instant,
+    /// Observations, all time (under the lock the sketch needs anyway: no atomics).
+    count: u64,
+    /// Sum of observations, all time.
+    sum: f64,
 }
 
 impl Window {
@@ -230,10 +231,10 @@ impl Summary {
                     slices: (0..age_buckets).map(|_| new_sketch()).collect(),
                     head: 0,
                     head_start: now,
+                    count: 0,
+                    sum: 0.0,
                 }),
                 clock,
-                count: AtomicU64::new(0),
-                sum: AtomicU64::new(0f64.to_bits()),
             }),
         }
     }
@@ -275,15 +276,15 @@ impl Summary {
             return;
         }
         let core = &*self.core;
+        let now = core.clock.now();
+        let mut window = core.window.lock().unwrap_or_else(PoisonError::into_inner);
+        window.count += 1;
+        window.sum += v;
         if !v.is_nan() {
-            let now = core.clock.now();
-            let mut window = core.window.lock().unwrap_or_else(PoisonError::into_inner);
             window.advance(now, core.step);
             let head = window.head;
             window.slices[head].add(v);
         }
-        core.count.fetch_add(1, Ordering::Relaxed);
-        f64::atomic_add(&core.sum, v);
     }
 
     /// Records a duration, in seconds.
@@ -294,12 +295,12 @@ impl Summary {
 
     /// The number of observations (all time).
     pub fn count(&self) -> u64 {
-        self.core.count.load(Ordering::Relaxed)
+        self.lock().count
     }
 
     /// The sum of observations (all time).
     pub fn sum(&self) -> f64 {
-        f64::from_bits(self.core.sum.load(Ordering::Relaxed))
+        self.lock().sum
     }
 
     /// The configured quantiles, ascending.
@@ -330,11 +331,23 @@ impl Summary {
     }
 
     fn window_sketch(&self) -> DDSketch {
+        self.snapshot().0
+    }
+
+    /// The current window merged, with the count and sum, read together.
+    fn snapshot(&self) -> (DDSketch, u64, f64) {
         let core = &*self.core;
         let now = core.clock.now();
-        let mut window = core.window.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut window = self.lock();
         window.advance(now, core.step);
-        window.merged()
+        (window.merged(), window.count, window.sum)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.core
+            .window
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -360,7 +373,7 @@ impl EncodeMetric for Summary {
     }
 
     fn encode(&self, encoder: &mut SampleEncoder<'_>) {
-        let merged = self.window_sketch();
+        let (merged, count, sum) = self.snapshot();
         for (q, label) in self
             .core
             .quantiles
@@ -370,8 +383,8 @@ impl EncodeMetric for Summary {
             let v = merged.quantile(*q).ok().flatten().unwrap_or(f64::NAN);
             encoder.sample("", label, v);
         }
-        encoder.sample("_sum", "", self.sum());
-        encoder.sample("_count", "", self.count());
+        encoder.sample("_sum", "", sum);
+        encoder.sample("_count", "", count);
     }
 }
 
