@@ -472,9 +472,13 @@ pub async fn start(addr: String) -> Result<crate::Running, Error> {
         .route_layer(middleware::from_fn_with_state(latency, record_http_request))
         .route("/health", get(health))
         .with_state(Arc::clone(&app))
-        // `MetricsRoutes` brings its own `/health`; this app answers `/health` itself, so
-        // the metrics routes are the fallback (they answer `/metrics` and `/ready`).
-        .fallback_service(MetricsRoutes::new(registry.clone()).into_router::<()>())
+        // This app answers `/health` itself (with its percentiles): the metrics routes
+        // bring `/metrics` and `/ready` only.
+        .merge(
+            MetricsRoutes::new(registry.clone())
+                .without_health()
+                .into_router::<()>(),
+        )
         .layer(layer);
 
     let (local, shutdown) = crate::serve_axum(&addr, router, "latency_percentiles").await?;

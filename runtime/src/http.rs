@@ -639,17 +639,23 @@ pub mod axum {
     /// `/health` and `/ready`, with the exporter's answers (text format 0.0.4 gzipped when
     /// the client accepts it; `{"status":"healthy","uptime_seconds":…}`; 200 or 503 with
     /// each readiness check's name, status, error and latency). Other methods get 405.
+    /// [`without_health`](Self::without_health) and [`without_ready`](Self::without_ready)
+    /// leave a route to the application.
     #[must_use = "the routes do nothing until they are turned into a router and served"]
     pub struct MetricsRoutes {
         registry: Registry,
         metrics_path: String,
         checks: Vec<ReadinessCheck>,
+        health: bool,
+        ready: bool,
     }
 
     impl std::fmt::Debug for MetricsRoutes {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.debug_struct("MetricsRoutes")
                 .field("metrics_path", &self.metrics_path)
+                .field("health", &self.health)
+                .field("ready", &self.ready)
                 .field(
                     "checks",
                     &self.checks.iter().map(|c| &c.name).collect::<Vec<_>>(),
@@ -675,7 +681,22 @@ pub mod axum {
                 registry,
                 metrics_path: "/metrics".to_owned(),
                 checks: Vec::new(),
+                health: true,
+                ready: true,
             }
+        }
+
+        /// Leaves `/health` out, for an application that answers it itself.
+        pub fn without_health(mut self) -> Self {
+            self.health = false;
+            self
+        }
+
+        /// Leaves `/ready` out, for an application that answers it itself (its readiness
+        /// checks are then not run).
+        pub fn without_ready(mut self) -> Self {
+            self.ready = false;
+            self
         }
 
         /// The path metrics are served on (default `/metrics`).
@@ -707,20 +728,25 @@ pub mod axum {
             S: Clone + Send + Sync + 'static,
         {
             let metrics_path = self.metrics_path.clone();
+            let (health, ready) = (self.health, self.ready);
             let state = Arc::new(self);
             let for_metrics = Arc::clone(&state);
-            Router::new()
-                .route(
-                    &metrics_path,
-                    get(move |headers: HeaderMap| async move {
-                        to_axum(endpoints::metrics(&for_metrics.registry, &headers))
-                    }),
-                )
-                .route("/health", get(|| async { to_axum(endpoints::health()) }))
-                .route(
+            let mut router = Router::new().route(
+                &metrics_path,
+                get(move |headers: HeaderMap| async move {
+                    to_axum(endpoints::metrics(&for_metrics.registry, &headers))
+                }),
+            );
+            if health {
+                router = router.route("/health", get(|| async { to_axum(endpoints::health()) }));
+            }
+            if ready {
+                router = router.route(
                     "/ready",
                     get(move || async move { to_axum(endpoints::ready(&state.checks).await) }),
-                )
+                );
+            }
+            router
         }
     }
 

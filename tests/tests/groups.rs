@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use promforge::{Counter, FromFn, Gauge, Histogram, MetricsGroup, Registry};
+use promforge::{Counter, FromFn, Gauge, Histogram, MetricsGroup, Registry, ShardedCounter};
 use promforge_tests::check_exposition;
 
 #[derive(MetricsGroup)]
@@ -17,6 +17,8 @@ struct ObserverMetrics {
     /// Action latency.
     #[metric(unit = "seconds", buckets = [0.001, 0.01, 0.1, 1.0])]
     action_duration: Histogram,
+    /// Events received, from every worker thread.
+    events_received: ShardedCounter,
 }
 
 #[test]
@@ -26,7 +28,18 @@ fn a_live_group_registers_renders_and_refuses_a_second_registration() {
     m.events_processed.inc_by(3);
     m.events_in_flight.set(2);
     m.action_duration.observe(0.05);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| (0..250).for_each(|_| m.events_received.inc()));
+        }
+    });
     let e = check_exposition(&r.render());
+    assert_eq!(
+        e.family("observer_events_received_total")
+            .map(|f| f.kind.as_str()),
+        Some("counter")
+    );
+    assert_eq!(e.value("observer_events_received_total", &[]), Some(1000.0));
     let fam = e
         .family("observer_events_processed_total")
         .expect("counter");

@@ -565,3 +565,31 @@ async fn endpoints_past_the_cardinality_limit_overflow() {
         Some(3.0)
     );
 }
+
+#[tokio::test]
+async fn metrics_routes_can_leave_health_and_ready_to_the_application() {
+    let registry = Registry::new();
+    // Merging a second `/health` would panic if the metrics routes still mounted theirs.
+    let app = Router::new()
+        .route("/health", get(|| async { "the application's own health" }))
+        .merge(
+            MetricsRoutes::new(registry.clone())
+                .without_health()
+                .into_router(),
+        );
+    let addr = serve(app).await;
+    let health = http_get(addr, "/health").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.text(), "the application's own health");
+    assert_eq!(http_get(addr, "/ready").await.status, 200);
+    assert_eq!(http_get(addr, "/metrics").await.status, 200);
+
+    let app = MetricsRoutes::new(registry.clone())
+        .without_health()
+        .without_ready()
+        .into_router();
+    let addr = serve(app).await;
+    assert_eq!(http_get(addr, "/health").await.status, 404);
+    assert_eq!(http_get(addr, "/ready").await.status, 404);
+    assert_eq!(http_get(addr, "/metrics").await.status, 200);
+}

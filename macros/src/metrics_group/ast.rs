@@ -154,7 +154,7 @@ enum MetricKind {
 impl MetricKind {
     fn of(segment: &PathSegment) -> Option<Self> {
         Some(match segment.ident.to_string().as_str() {
-            "Counter" | "FloatCounter" => Self::Counter,
+            "Counter" | "FloatCounter" | "ShardedCounter" => Self::Counter,
             "Gauge" | "FloatGauge" => Self::Gauge,
             "Histogram" => Self::Histogram,
             "Summary" => Self::Summary,
