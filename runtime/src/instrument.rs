@@ -24,15 +24,16 @@
 use quanta::Instant;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 #[cfg(not(feature = "fast-clock"))]
 use std::time::Instant;
 
 use crate::Error;
+use crate::encode::{MetricType, SampleEncoder};
 use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
-use crate::metrics::{Counter, Gauge, Histogram, Summary};
+use crate::metrics::{Counter, EncodeMetric, Gauge, Histogram, Summary};
 use crate::registry::{Registry, default_registry};
 
 /// Function latency buckets, in seconds: 1 ms to 10 s.
@@ -173,8 +174,98 @@ struct SharedFamilies {
     calls_name: String,
     calls: Family<CallLabels, Counter>,
     calls_registered: OnceLock<()>,
+    /// The calls families of the sites with labels from their arguments, registered together
+    /// under `calls_name` by the first of them.
+    labeled: Mutex<Option<Arc<LabeledSet>>>,
     duration: DurationFamily,
     in_flight: Family<FnLabels, Gauge>,
+}
+
+impl SharedFamilies {
+    /// Adds a labeled site's calls family to the name's labeled set (registering the set
+    /// with the first one). Every site sharing the name must take the same labels.
+    fn add_labeled(
+        &self,
+        names: &'static [&'static str],
+        family: Box<dyn EncodeMetric>,
+    ) -> Result<(), Error> {
+        let mut slot = self.labeled.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*slot {
+            Some(set) if set.names == names => {
+                set.members
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(family);
+                Ok(())
+            }
+            Some(set) => Err(Error::Integration {
+                what: "instrumented functions sharing a name",
+                reason: format!(
+                    "the functions counted in `{}` take different labels ({} and {}); \
+                     give them different names",
+                    self.calls_name,
+                    set.names.join(", "),
+                    names.join(", ")
+                ),
+            }),
+            None => {
+                let set = Arc::new(LabeledSet {
+                    names,
+                    members: RwLock::new(vec![family]),
+                });
+                self.registry.register(
+                    &self.calls_name,
+                    "Calls, by result and by labels taken from the arguments.",
+                    SharedLabeled(Arc::clone(&set)),
+                )?;
+                *slot = Some(set);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The calls families of every labeled site of one name (each has its own generated label
+/// set type, with the same label names).
+struct LabeledSet {
+    names: &'static [&'static str],
+    members: RwLock<Vec<Box<dyn EncodeMetric>>>,
+}
+
+/// [`LabeledSet`] as one registered counter family: the members' series one after another.
+struct SharedLabeled(Arc<LabeledSet>);
+
+impl EncodeMetric for SharedLabeled {
+    fn metric_type(&self) -> MetricType {
+        MetricType::Counter
+    }
+
+    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+        let members = self
+            .0
+            .members
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        for member in members.iter() {
+            member.encode(encoder);
+        }
+    }
+
+    fn label_names(&self) -> Vec<&str> {
+        self.0.names.to_vec()
+    }
+
+    fn cardinality_overflow(&self) -> Option<u64> {
+        let members = self
+            .0
+            .members
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        members
+            .iter()
+            .filter_map(|member| member.cardinality_overflow())
+            .reduce(|a, b| a + b)
+    }
 }
 
 /// The family durations are recorded in.
@@ -285,6 +376,7 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
         calls_name,
         calls: Family::new().with_cardinality_limit(SHARED_CALLS_LIMIT),
         calls_registered: OnceLock::new(),
+        labeled: Mutex::default(),
         duration,
         in_flight,
     });
@@ -684,7 +776,9 @@ where
 }
 
 /// The calls family of a site whose attribute takes labels from the arguments: its label
-/// set is a struct the attribute generates, so it lives in the site's own `static`.
+/// set is a struct the attribute generates, so it lives in the site's own `static`. Sites
+/// sharing a `name` (and so a calls family name) are exposed together under it, provided
+/// they take the same labels.
 pub struct LabeledCalls<L: LabelSet> {
     family: OnceLock<Family<L, Counter>>,
 }
@@ -707,11 +801,7 @@ impl<L: LabelSet + 'static> LabeledCalls<L> {
     fn family(&self, shared: &SharedFamilies) -> &Family<L, Counter> {
         self.family.get_or_init(|| {
             let family = Family::new();
-            if let Err(e) = shared.registry.register(
-                &shared.calls_name,
-                "Calls, by result and by labels taken from the arguments.",
-                family.clone(),
-            ) {
+            if let Err(e) = shared.add_labeled(L::NAMES, Box::new(family.clone())) {
                 report(&e);
             }
             family
@@ -735,6 +825,52 @@ mod tests {
             duration: true,
             in_flight: true,
         }
+    }
+
+    #[test]
+    fn labeled_sites_sharing_a_name_must_take_the_same_labels() {
+        #[derive(crate::LabelSet)]
+        struct A {
+            key: &'static str,
+        }
+        #[derive(crate::LabelSet)]
+        struct B {
+            other: &'static str,
+        }
+        let registry = Registry::new();
+        let shared = shared_families(&config("shared_labeled", None), &registry);
+        let (a1, a2, b) = (
+            Family::<A, Counter>::new(),
+            Family::<A, Counter>::new(),
+            Family::<B, Counter>::new(),
+        );
+        a1.inc(&A { key: "x" });
+        a2.inc(&A { key: "y" });
+        b.inc(&B { other: "z" });
+        assert!(shared.add_labeled(A::NAMES, Box::new(a1)).is_ok());
+        assert!(shared.add_labeled(A::NAMES, Box::new(a2)).is_ok());
+        match shared.add_labeled(B::NAMES, Box::new(b)) {
+            Err(Error::Integration { reason, .. }) => {
+                assert!(reason.contains("shared_labeled_calls_total"), "{reason}");
+                assert!(reason.contains("key and other"), "{reason}");
+            }
+            other => panic!("expected a label mismatch, got {other:?}"),
+        }
+        let text = registry.render();
+        assert_eq!(
+            text.matches("# TYPE shared_labeled_calls_total counter")
+                .count(),
+            1
+        );
+        assert!(
+            text.contains("shared_labeled_calls_total{key=\"x\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("shared_labeled_calls_total{key=\"y\"} 1\n"),
+            "{text}"
+        );
+        assert!(!text.contains("other=\"z\""), "{text}");
     }
 
     static HISTOGRAM_SITE: Site = Site::new(config("timed_by_histogram", None));

@@ -464,3 +464,44 @@ async fn instrumented_futures_stay_send() {
     assert_eq!(a.await.expect("join"), Ok(1));
     assert_eq!(b.await.expect("join"), 3);
 }
+
+#[instrument_metrics(registry = REG, name = "cache_op", labels(key = key))]
+fn cache_get(key: &str) -> Option<usize> {
+    (!key.is_empty()).then_some(key.len())
+}
+
+#[instrument_metrics(registry = REG, name = "cache_op", labels(key = key))]
+fn cache_put(key: &str, value: usize) -> usize {
+    key.len() + value
+}
+
+#[test]
+fn labeled_functions_sharing_a_name_share_its_families() {
+    assert_eq!(cache_get("a"), Some(1));
+    assert_eq!(cache_put("a", 1), 2);
+    assert_eq!(cache_put("bb", 1), 3);
+    // One calls family (registered once), with both functions' series in it: the
+    // exposition passes the strict parser and promtool, so no family appears twice.
+    let e = scrape();
+    assert_eq!(
+        e.value(
+            "cache_op_calls_total",
+            &[("function", "cache_get"), ("key", "a"), ("result", "ok")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        e.value(
+            "cache_op_calls_total",
+            &[("function", "cache_put"), ("key", "bb"), ("result", "ok")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        e.value(
+            "cache_op_duration_seconds_count",
+            &[("function", "cache_put")]
+        ),
+        Some(2.0)
+    );
+}

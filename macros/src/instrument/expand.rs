@@ -135,6 +135,7 @@ impl VisitMut for EraseImplTrait {
     fn visit_type_mut(&mut self, ty: &mut Type) {
         if let Type::ImplTrait(impl_trait) = ty {
             *ty = Type::Infer(syn::TypeInfer {
+                attrs: Vec::new(),
                 underscore_token: Token![_](impl_trait.impl_token.span),
             });
             return;
@@ -158,8 +159,8 @@ impl<'a> AsyncTail<'a> {
         let Some(Stmt::Expr(tail, None)) = block.stmts.last() else {
             return None;
         };
-        match tail {
-            Expr::Async(block) => Some(Self { call: None, block }),
+        let tail = match tail {
+            Expr::Async(block) => Self { call: None, block },
             Expr::Call(call) => {
                 let Expr::Path(func) = &*call.func else {
                     return None;
@@ -169,15 +170,19 @@ impl<'a> AsyncTail<'a> {
                     && segments.next().is_some_and(|last| last.ident == "pin")
                     && segments.next().is_some_and(|before| before.ident == "Box");
                 match (is_box_pin, call.args.len(), call.args.first()) {
-                    (true, 1, Some(Expr::Async(block))) => Some(Self {
+                    (true, 1, Some(Expr::Async(block))) => Self {
                         call: Some(call),
                         block,
-                    }),
-                    _ => None,
+                    },
+                    _ => return None,
                 }
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        // An `async` block with modifiers syn knows and we do not (none exist yet) is not
+        // rewritten: `async_tail` writes the block back without them.
+        tail.block.modifiers.require_empty().ok()?;
+        Some(tail)
     }
 }
 
@@ -314,6 +319,8 @@ impl<'a> Generator<'a> {
             attrs,
             async_token,
             capture,
+            // Empty: `AsyncTail::find` checked.
+            modifiers: _,
             block: inner,
         } = tail.block;
         let awaited = match ret {

@@ -64,12 +64,17 @@ enum Target {
 impl Target {
     fn parse(tokens: TokenStream) -> syn::Result<Self> {
         match syn::parse2::<Item>(tokens.clone()) {
-            Ok(Item::Fn(item)) => Ok(Self::Fn(Box::new(Function {
-                attrs: item.attrs,
-                vis: item.vis,
-                sig: item.sig,
-                body: Body::Block(*item.block),
-            }))),
+            Ok(Item::Fn(item)) => {
+                // `Function` writes the function back without modifiers syn knows and we do
+                // not (none exist yet for a free function): report them rather than drop them.
+                item.modifiers.require_empty()?;
+                Ok(Self::Fn(Box::new(Function {
+                    attrs: item.attrs,
+                    vis: item.vis,
+                    sig: item.sig,
+                    body: Body::Block(*item.block),
+                })))
+            }
             Ok(Item::Impl(item)) => Ok(Self::Impl(Box::new(item))),
             Ok(item) => Ok(Self::Other(check::wrong_item_tokens(&item))),
             // A body syn cannot parse: instrument it as written, and leave it to rustc.
