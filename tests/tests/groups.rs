@@ -113,3 +113,57 @@ fn a_panicking_snapshot_closure_does_not_break_the_scrape() {
     let third = check_exposition(&r.render());
     assert_eq!(third.value("job_done_total", &[]), Some(9.0), "fresh again");
 }
+
+#[derive(MetricsGroup)]
+#[metrics(prefix = "pool")]
+struct PoolMetrics {
+    /// Connections opened.
+    opened: Counter,
+    /// Connection waits.
+    waits: WaitMetrics,
+    /// Connections idle.
+    idle: Gauge,
+}
+
+#[derive(MetricsGroup)]
+struct WaitMetrics {
+    /// Time spent waiting for a connection.
+    #[metric(unit = "seconds")]
+    wait_duration: Histogram,
+}
+
+#[test]
+fn a_failed_group_registration_leaves_the_registry_as_it_was() {
+    let r = Registry::new();
+    // The last field's name is taken: the whole group fails, nested fields included.
+    let taken = r.gauge("pool_idle", "Someone else's.").expect("gauge");
+    taken.set(7);
+    match PoolMetrics::register(&r) {
+        Err(promforge::Error::AlreadyRegistered { name, .. }) => assert_eq!(name, "pool_idle"),
+        Err(other) => panic!("unexpected error: {other}"),
+        Ok(_) => panic!("`pool_idle` is taken"),
+    }
+    assert_eq!(
+        r.family_names(),
+        ["pool_idle"],
+        "nothing of the group stays registered"
+    );
+    let e = check_exposition(&r.render());
+    assert_eq!(e.value("pool_idle", &[]), Some(7.0));
+
+    // Once the name is free, the same group registers in full.
+    assert!(r.unregister("pool_idle"));
+    let pool = PoolMetrics::register(&r).expect("registers now");
+    pool.opened.inc();
+    pool.waits.wait_duration.observe(0.2);
+    let mut names = r.family_names();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "pool_idle",
+            "pool_opened_total",
+            "pool_wait_duration_seconds"
+        ]
+    );
+}

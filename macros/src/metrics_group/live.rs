@@ -129,13 +129,15 @@ fn register_and_global(
     let register_doc = format!(
         "Registers every {what} of the group in the registry, under the group's prefix.\n\n\
          # Errors\n\n\
-         A name that is invalid or already taken in the registry (nothing is rolled back: the \
-         {what}s registered before it stay)."
+         A name that is invalid or already taken in the registry. Registration is all or \
+         nothing: the {what}s registered before the failing one are unregistered again."
     );
     let register = quote! {
         #[doc = #register_doc]
         #vis fn register(__registry: &#p::Registry) -> #result {
-            <Self as #group::MetricsGroup>::register_in(__registry, "")
+            #group::register_all(__registry, |__registry| {
+                <Self as #group::MetricsGroup>::register_in(__registry, "")
+            })
         }
     };
     if !input.generics.params.is_empty() {
