@@ -150,17 +150,21 @@ pub(crate) async fn metrics_shared(
     match tokio::time::timeout(timeout, shared_render(registry)).await {
         Ok(Ok(body)) => metrics_response(body, headers),
         Ok(Err(reason)) => {
-            eprintln!("promforge: scrape failed: {reason}");
+            crate::error::report(&crate::Error::Scrape {
+                reason: reason.to_string(),
+            });
             text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "rendering the metrics failed\n",
             )
         }
         Err(_) => {
-            eprintln!(
-                "promforge: scrape cut after {timeout:?}: rendering the registry takes longer \
-                 (later scrapes share the render in progress)"
-            );
+            crate::error::report(&crate::Error::Scrape {
+                reason: format!(
+                    "cut after {timeout:?}: rendering the registry takes longer (later scrapes \
+                     share the render in progress)"
+                ),
+            });
             text(StatusCode::SERVICE_UNAVAILABLE, "scrape timed out\n")
         }
     }

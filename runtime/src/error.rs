@@ -111,6 +111,52 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// Metrics registered on first use (an instrumented function, a group's `global()`)
+    /// whose registration failed: they keep counting, but are not exported. Only passed to
+    /// the [error handler](crate::set_error_handler).
+    #[error("{0}; these metrics are recorded but not exported")]
+    Unexported(Box<Error>),
+    /// A scrape of the exporter (or of the axum routes) that failed or timed out. Only passed
+    /// to the [error handler](crate::set_error_handler).
+    #[error("scrape failed: {reason}")]
+    Scrape {
+        /// What happened.
+        reason: String,
+    },
+}
+
+type Handler = Box<dyn Fn(&Error) + Send + Sync>;
+
+static HANDLER: std::sync::RwLock<Option<Handler>> = std::sync::RwLock::new(None);
+
+/// Sets what promforge does with the errors no caller can receive: metrics registered on
+/// first use whose name is taken ([`Error::Unexported`]), a scrape that failed or timed out
+/// ([`Error::Scrape`]), an exporter started in the background that stopped
+/// ([`Error::Exporter`]). By default each is one line on stderr; send them to your logger
+/// instead:
+///
+/// ```
+/// promforge::set_error_handler(|error| {
+///     // tracing::warn!(%error, "metrics"), log::warn!("metrics: {error}"), …
+///     let _ = error;
+/// });
+/// ```
+pub fn set_error_handler(handler: impl Fn(&Error) + Send + Sync + 'static) {
+    let mut slot = HANDLER
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *slot = Some(Box::new(handler));
+}
+
+/// Hands `error` to the handler set with [`set_error_handler`], or writes it to stderr.
+pub(crate) fn report(error: &Error) {
+    let slot = HANDLER
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match &*slot {
+        Some(handler) => handler(error),
+        None => eprintln!("promforge: {error}"),
+    }
 }
 
 fn clash_note(clashes_with: &Option<String>) -> String {

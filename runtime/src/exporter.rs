@@ -254,7 +254,7 @@ impl Exporter {
     }
 
     /// How long answering one request may take before the exporter answers 503
-    /// (default [`DEFAULT_REQUEST_TIMEOUT`]). A scrape cut this way is logged to stderr; the
+    /// (default [`DEFAULT_REQUEST_TIMEOUT`]). A scrape cut this way is reported to the [error handler](crate::set_error_handler) (stderr by default); the
     /// render it waited for goes on, and scrapes arriving meanwhile share it.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
@@ -399,7 +399,10 @@ impl Exporter {
                         })
                     });
                 if let Err(e) = &result {
-                    eprintln!("promforge: the exporter at {local_addr} stopped: {e}");
+                    crate::error::report(&Error::Exporter {
+                        addr: local_addr,
+                        reason: e.to_string(),
+                    });
                 }
                 let _ = done_tx.send(result);
             })?;

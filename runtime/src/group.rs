@@ -270,9 +270,10 @@ pub fn unregistered_field<M: GroupMetric>(options: &FieldOptions) -> M {
     M::create(options).unwrap_or_else(|_| M::create_default())
 }
 
-/// Reports a registration error once and returns the unregistered group instead.
-pub fn report_and_fallback<G: MetricsGroup>(error: &Error) -> G {
-    eprintln!("promforge: {error}; these metrics are recorded but not exported");
+/// Reports a registration error (to the [error handler](crate::set_error_handler)) and
+/// returns the unregistered group instead.
+pub fn report_and_fallback<G: MetricsGroup>(error: Error) -> G {
+    crate::error::report(&Error::Unexported(Box::new(error)));
     G::unregistered()
 }
 

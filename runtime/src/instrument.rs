@@ -308,8 +308,8 @@ static SHARED: OnceLock<Mutex<HashMap<SharedKey, Arc<SharedFamilies>>>> = OnceLo
 /// overflows.
 const SHARED_CALLS_LIMIT: usize = 40_000;
 
-fn report(err: &Error) {
-    eprintln!("promforge: {err}; these metrics are recorded but not exported");
+fn report(err: Error) {
+    crate::error::report(&Error::Unexported(Box::new(err)));
 }
 
 fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamilies> {
@@ -342,7 +342,7 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
     let (duration, registered) = match (config.name, config.summary) {
         (Some(_), Some(options)) => {
             let options = options.build().map(|_| options).unwrap_or_else(|e| {
-                report(&e);
+                report(e);
                 SummaryOptions::new()
             });
             let family =
@@ -353,7 +353,7 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
         (name, _) => {
             let buckets = name.map_or(BUCKETS_LATENCY, |_| config.buckets);
             let family = Family::<FnLabels, Histogram>::with_buckets(buckets).unwrap_or_else(|e| {
-                report(&e);
+                report(e);
                 Family::new()
             });
             let registered = registry.register(&duration_name, &duration_help, family.clone());
@@ -361,7 +361,7 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
         }
     };
     if let Err(e) = registered {
-        report(&e);
+        report(e);
     }
     let in_flight = Family::<FnLabels, Gauge>::new();
     if let Err(e) = registry.register(
@@ -369,7 +369,7 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
         &format!("Calls to {help} in progress."),
         in_flight.clone(),
     ) {
-        report(&e);
+        report(e);
     }
     let shared = Arc::new(SharedFamilies {
         registry: registry.clone(),
@@ -510,7 +510,7 @@ impl SiteMetrics {
                 .registry
                 .register(&shared.calls_name, help, shared.calls.clone())
             {
-                report(&e);
+                report(e);
             }
         });
     }
@@ -802,7 +802,7 @@ impl<L: LabelSet + 'static> LabeledCalls<L> {
         self.family.get_or_init(|| {
             let family = Family::new();
             if let Err(e) = shared.add_labeled(L::NAMES, Box::new(family.clone())) {
-                report(&e);
+                report(e);
             }
             family
         })

@@ -61,7 +61,7 @@ pub mod tokio_runtime;
 
 pub use collector::{Collector, CollectorEncoder, FamilyDesc};
 pub use encode::MetricType;
-pub use error::Error;
+pub use error::{Error, set_error_handler};
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, ExporterHandle, exporter};
 pub use family::{DEFAULT_CARDINALITY_LIMIT, Family, MetricRef, OVERFLOW_LABEL_VALUE, StateSet};

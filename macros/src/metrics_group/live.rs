@@ -145,7 +145,8 @@ fn register_and_global(
     }
     let global_doc = format!(
         "The process-wide instance, registered in `promforge::default_registry()` on first \
-         use. A registration error is reported once on stderr, and the {what}s still work, \
+         use. A registration error is reported once (to the handler of \
+         `promforge::set_error_handler`, stderr by default), and the {what}s still work, \
          unexported."
     );
     quote! {
@@ -157,7 +158,7 @@ fn register_and_global(
             ::std::sync::OnceLock::get_or_init(&__PROMFORGE_GLOBAL, || {
                 match Self::register(#krate::default_registry()) {
                     ::core::result::Result::Ok(__group) => __group,
-                    ::core::result::Result::Err(__error) => #group::report_and_fallback(&__error),
+                    ::core::result::Result::Err(__error) => #group::report_and_fallback(__error),
                 }
             })
         }
@@ -325,8 +326,9 @@ fn labeled(input: &Input<'_>, fields: &[LiveField<'_>], labels: &Type) -> TokenS
             impl #ident {
                 /// The group of a label set, from the process-wide families (`global()` of the
                 /// families struct), registered in `promforge::default_registry()` on first
-                /// use. A registration error is reported once on stderr, and the metrics
-                /// still work, unexported.
+                /// use. A registration error is reported once (to the handler of
+                /// `promforge::set_error_handler`, stderr by default), and the metrics still
+                /// work, unexported.
                 #vis fn for_labels(__labels: &#labels) -> Self {
                     #families::global().for_labels(__labels)
                 }

@@ -1,0 +1,51 @@
+//! `set_error_handler`: the errors no caller can receive reach the application's handler
+//! (its own test binary: the handler is process-wide).
+
+use std::sync::{LazyLock, Mutex};
+
+use promforge::{Counter, Error, MetricsGroup, Registry, instrument_metrics};
+
+static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+
+#[derive(MetricsGroup)]
+#[metrics(prefix = "handler_test")]
+struct Jobs {
+    /// Jobs done.
+    done: Counter,
+}
+
+#[instrument_metrics(registry = REG, name = "lookup")]
+fn lookup(x: u32) -> u32 {
+    x + 1
+}
+
+#[test]
+fn registration_errors_on_first_use_reach_the_handler() {
+    promforge::set_error_handler(|error| {
+        if let Error::Unexported(inner) = error {
+            if let Error::AlreadyRegistered { name, .. } = &**inner {
+                SEEN.lock().expect("seen").push(name.clone());
+            }
+        }
+    });
+    // Both names are taken before the metrics are first used.
+    promforge::default_registry()
+        .gauge("handler_test_done_total", "Taken.")
+        .expect("gauge");
+    REG.counter("lookup_calls_total", "Taken.")
+        .expect("counter");
+
+    Jobs::global().done.inc(); // still counts, unexported
+    assert_eq!(Jobs::global().done.get(), 1);
+    assert_eq!(lookup(1), 2);
+
+    let seen = SEEN.lock().expect("seen").clone();
+    assert!(
+        seen.contains(&"handler_test_done_total".to_owned()),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&"lookup_calls_total".to_owned()), "{seen:?}");
+    // The rest of the instrumented function's metrics are exported as usual.
+    assert!(REG.render().contains("lookup_duration_seconds_count{"));
+}
