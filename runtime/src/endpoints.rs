@@ -52,15 +52,6 @@ pub(crate) fn normalize_path(path: String) -> String {
     }
 }
 
-/// The registry rendered in the text format, gzipped when the request accepts it (the
-/// axum routes; the exporter uses [`metrics_shared`]).
-#[cfg(feature = "axum")]
-pub(crate) fn metrics(registry: &Registry, headers: &HeaderMap) -> Response<Bytes> {
-    let mut body = Vec::new();
-    registry.render_into(&mut body);
-    metrics_response(Bytes::from(body), headers)
-}
-
 /// A 200 answer carrying `body` (the rendered text), gzipped when the request accepts it.
 fn metrics_response(body: Bytes, headers: &HeaderMap) -> Response<Bytes> {
     let mut body = body;

@@ -648,6 +648,7 @@ pub mod axum {
         checks: Vec<ReadinessCheck>,
         health: bool,
         ready: bool,
+        render_timeout: Duration,
     }
 
     impl std::fmt::Debug for MetricsRoutes {
@@ -656,6 +657,7 @@ pub mod axum {
                 .field("metrics_path", &self.metrics_path)
                 .field("health", &self.health)
                 .field("ready", &self.ready)
+                .field("render_timeout", &self.render_timeout)
                 .field(
                     "checks",
                     &self.checks.iter().map(|c| &c.name).collect::<Vec<_>>(),
@@ -683,7 +685,18 @@ pub mod axum {
                 checks: Vec::new(),
                 health: true,
                 ready: true,
+                render_timeout: crate::exporter::DEFAULT_REQUEST_TIMEOUT,
             }
+        }
+
+        /// How long a scrape waits for the registry's text before it is answered 503 (default
+        /// [`DEFAULT_REQUEST_TIMEOUT`](crate::exporter::DEFAULT_REQUEST_TIMEOUT), 30 s) and an
+        /// [`Error::Scrape`](crate::Error::Scrape) is reported. Renders run on a blocking
+        /// thread, one per registry at a time, shared by the scrapes that arrive meanwhile
+        /// (as in the standalone exporter).
+        pub fn render_timeout(mut self, timeout: Duration) -> Self {
+            self.render_timeout = timeout;
+            self
         }
 
         /// Leaves `/health` out, for an application that answers it itself.
@@ -734,7 +747,8 @@ pub mod axum {
             let mut router = Router::new().route(
                 &metrics_path,
                 get(move |headers: HeaderMap| async move {
-                    to_axum(endpoints::metrics(&for_metrics.registry, &headers))
+                    let (registry, timeout) = (&for_metrics.registry, for_metrics.render_timeout);
+                    to_axum(endpoints::metrics_shared(registry, &headers, timeout).await)
                 }),
             );
             if health {

@@ -593,3 +593,59 @@ async fn metrics_routes_can_leave_health_and_ready_to_the_application() {
     assert_eq!(http_get(addr, "/ready").await.status, 404);
     assert_eq!(http_get(addr, "/metrics").await.status, 200);
 }
+
+/// A collector that takes half a second and counts its renders.
+struct SlowCollector(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl promforge::Collector for SlowCollector {
+    fn families(&self) -> Vec<promforge::FamilyDesc> {
+        vec![promforge::FamilyDesc::new(
+            "slow_value",
+            "A value that takes its time.",
+            promforge::MetricType::Gauge,
+        )]
+    }
+
+    fn collect(&self, out: &mut promforge::CollectorEncoder<'_>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(500));
+        out.sample(0, "", 1u64);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_routes_share_renders_and_cut_slow_ones() {
+    let registry = Registry::new();
+    let renders = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    registry
+        .register_collector(SlowCollector(renders.clone()))
+        .expect("collector");
+    let app = MetricsRoutes::new(registry.clone())
+        .render_timeout(Duration::from_millis(100))
+        .into_router();
+    let addr = serve(app).await;
+
+    // Cut after 100 ms: 503, while the render goes on.
+    let cut = http_get(addr, "/metrics").await;
+    assert_eq!(cut.status, 503);
+    // Ten scrapes at once share one render instead of starting ten.
+    let scrapes: Vec<_> = (0..10)
+        .map(|_| tokio::spawn(async move { http_get(addr, "/metrics").await.status }))
+        .collect();
+    for scrape in scrapes {
+        assert_eq!(scrape.await.expect("join"), 503);
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(
+        renders.load(std::sync::atomic::Ordering::SeqCst) <= 3,
+        "renders were shared: {}",
+        renders.load(std::sync::atomic::Ordering::SeqCst)
+    );
+
+    // With time enough, the same routes answer.
+    let app = MetricsRoutes::new(registry.clone()).into_router();
+    let addr = serve(app).await;
+    let ok = http_get(addr, "/metrics").await;
+    assert_eq!(ok.status, 200);
+    assert!(check_exposition(&ok.text()).value("slow_value", &[]) == Some(1.0));
+}
