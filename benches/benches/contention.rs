@@ -1,7 +1,8 @@
 //! Contention: one counter incremented by one thread, and by two threads at once (the
 //! machine's two cores), in ns per increment per thread. promforge `Counter` and
-//! `ShardedCounter`, a bare `AtomicU64` (the one-thread floor), `prometheus::IntCounter` and
-//! `prometheus_client`'s `Counter`, under the same load.
+//! `ShardedCounter`, a bare `AtomicU64` (the one-thread floor), `prometheus::IntCounter`,
+//! `prometheus_client`'s `Counter`, `measured`'s `Counter` and a `metrics` counter handle
+//! (with the `metrics-exporter-prometheus` recorder), under the same load.
 //!
 //! Each measurement spawns its threads (in `std::thread::scope`) and times them together;
 //! the one-thread column spawns one thread too, so both pay the same spawn cost, which is
@@ -38,6 +39,11 @@ fn contention(c: &mut Criterion) {
     let ours = promforge::Counter::<u64>::new();
     let sharded = promforge::ShardedCounter::<u64>::new();
     let client = prometheus_client::metrics::counter::Counter::<u64>::default();
+    let measured = measured::Counter::new();
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let metrics_handle = recorder.handle();
+    metrics::set_global_recorder(recorder).expect("the only recorder in this process");
+    let metrics_counter = metrics::counter!("contention_total");
     let atomic = AtomicU64::new(0);
     let theirs = prometheus::IntCounter::new("c", "C.").expect("counter");
     for threads in [1, 2] {
@@ -68,10 +74,21 @@ fn contention(c: &mut Criterion) {
                 })
             },
         );
+        g.bench_function(BenchmarkId::new("measured_counter", threads), |b| {
+            b.iter_custom(|iters| run(threads, iters, &|| black_box(&measured).inc()))
+        });
+        g.bench_function(BenchmarkId::new("metrics_counter", threads), |b| {
+            b.iter_custom(|iters| run(threads, iters, &|| black_box(&metrics_counter).increment(1)))
+        });
     }
     g.finish();
     assert!(ours.get() > 0 && theirs.get() > 0 && atomic.load(Ordering::Relaxed) > 0);
     assert!(sharded.get() > 0 && client.get() > 0);
+    assert!(measured.get_metric().count.load(Ordering::Relaxed) > 0);
+    assert!(
+        metrics_handle.render().contains("contention_total "),
+        "the metrics counter was recorded"
+    );
 }
 
 criterion_group!(benches, contention);
