@@ -418,6 +418,20 @@ impl<L: LabelSet, N: CounterNumber> Family<L, Counter<N>> {
     }
 }
 
+impl<L: LabelSet, N: CounterNumber> Family<L, crate::ShardedCounter<N>> {
+    /// Adds one to the series for `labels` (to this thread's shard of it).
+    #[inline]
+    pub fn inc(&self, labels: &L) {
+        self.update(labels, crate::ShardedCounter::inc);
+    }
+
+    /// Adds `v` to the series for `labels` (see [`ShardedCounter::inc_by`](crate::ShardedCounter::inc_by)).
+    #[inline]
+    pub fn inc_by(&self, labels: &L, v: N) {
+        self.update(labels, |c| c.inc_by(v));
+    }
+}
+
 impl<L: LabelSet, N: GaugeNumber> Family<L, Gauge<N>> {
     /// Sets the series for `labels` to `v`.
     #[inline]

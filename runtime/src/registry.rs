@@ -354,6 +354,14 @@ impl Registry {
         self.new_counter(name, help)
     }
 
+    /// Registers and returns a new [`ShardedCounter`](crate::ShardedCounter): a counter for
+    /// hot paths that many threads update at once.
+    pub fn sharded_counter(&self, name: &str, help: &str) -> Result<crate::ShardedCounter, Error> {
+        let counter = crate::ShardedCounter::new();
+        self.register(name, help, counter.clone())?;
+        Ok(counter)
+    }
+
     /// Registers and returns a new integer [`Gauge`].
     pub fn gauge(&self, name: &str, help: &str) -> Result<Gauge, Error> {
         self.new_gauge(name, help)

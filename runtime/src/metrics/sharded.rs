@@ -199,12 +199,31 @@ mod tests {
     #[test]
     fn renders_like_a_counter() -> Result<(), crate::Error> {
         let r = crate::Registry::new();
-        let c = ShardedCounter::<u64>::new();
-        r.register("hot_hits", "Hot hits.", c.clone())?;
+        let c = r.sharded_counter("hot_hits", "Hot hits.")?;
         c.inc_by(3);
+        #[derive(crate::LabelSet)]
+        struct Worker {
+            worker: u8,
+        }
+        let family = crate::Family::<Worker, ShardedCounter>::new();
+        r.register("worker_hits", "Hits by worker.", family.clone())?;
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| (0..100).for_each(|_| family.inc(&Worker { worker: 1 })));
+            }
+        });
+        family.inc_by(&Worker { worker: 2 }, 5);
         let text = r.render();
         assert!(text.contains("# TYPE hot_hits_total counter\n"), "{text}");
         assert!(text.contains("hot_hits_total 3\n"), "{text}");
+        assert!(
+            text.contains("worker_hits_total{worker=\"1\"} 300\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("worker_hits_total{worker=\"2\"} 5\n"),
+            "{text}"
+        );
         Ok(())
     }
 }
