@@ -10,6 +10,7 @@ use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
 use crate::encode::{MetricType, push_label_pair};
 use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
+use crate::metrics::SummaryOptions;
 use crate::metrics::{
     Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram, Summary,
 };
@@ -28,13 +29,9 @@ pub struct FieldOptions {
     /// The label of a [`StateSet`](crate::StateSet) field (the derive passes the metric's
     /// name, as OpenMetrics state sets do); `state` when not given.
     pub state_label: Option<&'static str>,
-    /// A [`Summary`]'s quantiles (checked at compile time by the derive); the default
-    /// quantiles when not given.
-    pub quantiles: Option<&'static [f64]>,
-    /// How far back a [`Summary`]'s quantiles look; the default window when not given.
-    pub max_age: Option<Duration>,
-    /// In how many slices a [`Summary`] keeps its window; the default when not given.
-    pub age_buckets: Option<usize>,
+    /// A [`Summary`]'s quantiles and window (checked at compile time by the derive); the
+    /// summary's defaults for what is not given.
+    pub summary: SummaryOptions,
 }
 
 impl FieldOptions {
@@ -43,9 +40,7 @@ impl FieldOptions {
         Self {
             buckets: None,
             state_label: None,
-            quantiles: None,
-            max_age: None,
-            age_buckets: None,
+            summary: SummaryOptions::new(),
         }
     }
 
@@ -63,24 +58,10 @@ impl FieldOptions {
         self
     }
 
-    /// A summary's quantiles.
+    /// A summary's quantiles and window.
     #[must_use]
-    pub const fn quantiles(mut self, quantiles: &'static [f64]) -> Self {
-        self.quantiles = Some(quantiles);
-        self
-    }
-
-    /// A summary's window.
-    #[must_use]
-    pub const fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = Some(max_age);
-        self
-    }
-
-    /// In how many slices a summary keeps its window.
-    #[must_use]
-    pub const fn age_buckets(mut self, age_buckets: usize) -> Self {
-        self.age_buckets = Some(age_buckets);
+    pub const fn summary(mut self, summary: SummaryOptions) -> Self {
+        self.summary = summary;
         self
     }
 }
@@ -88,7 +69,7 @@ impl FieldOptions {
 /// A metric type that can be a field of a `#[derive(MetricsGroup)]` struct.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a promforge metric type",
-    label = "a field whose type is named Counter, Gauge, Histogram, Family, Summary or StateSet is taken as a metric",
+    label = "a field whose type is named Counter, ShardedCounter, Gauge, Histogram, Family, Summary or StateSet is taken as a metric",
     note = "use promforge's metric types, or mark the field #[metric(nested)] if it is a group"
 )]
 pub trait GroupMetric: EncodeMetric + Clone + Sized {
@@ -144,7 +125,7 @@ impl GroupMetric for Histogram {
 
 impl GroupMetric for Summary {
     fn create(options: &FieldOptions) -> Result<Self, Error> {
-        Summary::from_options(options.quantiles, options.max_age, options.age_buckets)
+        options.summary.build()
     }
 
     fn create_default() -> Self {
@@ -182,7 +163,7 @@ impl<L: LabelSet + 'static, M: GroupMetric> GroupMetric for Family<L, M> {
 /// nested group.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is neither a metric nor a metrics group",
-    label = "not a metric (Counter, Gauge, Histogram, Family, Summary, StateSet) nor a #[derive(MetricsGroup)] struct",
+    label = "not a metric (Counter, ShardedCounter, Gauge, Histogram, Family, Summary, StateSet) nor a #[derive(MetricsGroup)] struct",
     note = "give the field a metric type, derive MetricsGroup on its type, or mark it #[metric(skip)]"
 )]
 pub trait MetricsGroup: Sized {
@@ -510,20 +491,24 @@ mod tests {
         const OPTIONS: FieldOptions = FieldOptions::new()
             .buckets(&[0.1, 1.0])
             .state_label("status")
-            .quantiles(&[0.5, 0.99])
-            .max_age(Duration::from_secs(300))
-            .age_buckets(3);
+            .summary(
+                SummaryOptions::new()
+                    .quantiles(&[0.5, 0.99])
+                    .max_age(Duration::from_secs(300))
+                    .age_buckets(3),
+            );
         assert_eq!(OPTIONS.buckets, Some(&[0.1, 1.0][..]));
         assert_eq!(OPTIONS.state_label, Some("status"));
-        assert_eq!(OPTIONS.quantiles, Some(&[0.5, 0.99][..]));
-        assert_eq!(OPTIONS.max_age, Some(Duration::from_secs(300)));
-        assert_eq!(OPTIONS.age_buckets, Some(3));
+        assert_eq!(OPTIONS.summary.quantiles, Some(&[0.5, 0.99][..]));
+        assert_eq!(OPTIONS.summary.max_age, Some(Duration::from_secs(300)));
+        assert_eq!(OPTIONS.summary.age_buckets, Some(3));
         assert_eq!(FieldOptions::new(), FieldOptions::default());
     }
 
     #[test]
     fn summary_fields_take_their_options() -> Result<(), Error> {
-        let options = FieldOptions::new().quantiles(&[0.9, 0.1]).age_buckets(2);
+        let options = FieldOptions::new()
+            .summary(SummaryOptions::new().quantiles(&[0.9, 0.1]).age_buckets(2));
         let summary = Summary::create(&options)?;
         assert_eq!(summary.configured_quantiles(), [0.1, 0.9]);
         let plain = Summary::create(&FieldOptions::new())?;
@@ -531,11 +516,19 @@ mod tests {
             plain.configured_quantiles(),
             crate::metrics::DEFAULT_QUANTILES
         );
-        assert!(Summary::create(&FieldOptions::new().quantiles(&[1.0])).is_err());
+        assert!(
+            Summary::create(&FieldOptions::new().summary(SummaryOptions::new().quantiles(&[1.0])))
+                .is_err()
+        );
         // A family checks the options once, then makes every series with them.
         let family = Family::<(), Summary>::create(&options)?;
         assert_eq!(family.get(&()).configured_quantiles(), [0.1, 0.9]);
-        assert!(Family::<(), Summary>::create(&FieldOptions::new().age_buckets(0)).is_err());
+        assert!(
+            Family::<(), Summary>::create(
+                &FieldOptions::new().summary(SummaryOptions::new().age_buckets(0))
+            )
+            .is_err()
+        );
         Ok(())
     }
 }

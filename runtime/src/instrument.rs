@@ -25,7 +25,6 @@ use quanta::Instant;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
-use std::time::Duration;
 #[cfg(not(feature = "fast-clock"))]
 use std::time::Instant;
 
@@ -110,56 +109,7 @@ pub struct SiteConfig {
     pub in_flight: bool,
 }
 
-/// The summary an instrumented function's durations go in
-/// (`#[instrument_metrics(name = "…", summary(quantiles = […], max_age = "5m"))]`): each
-/// setting not given keeps the default of [`Summary`]. Built with the `const fn` setters
-/// from [`SummaryOptions::new`].
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct SummaryOptions {
-    /// The quantiles reported.
-    pub quantiles: Option<&'static [f64]>,
-    /// How far back the quantiles look.
-    pub max_age: Option<Duration>,
-    /// In how many slices the window is kept.
-    pub age_buckets: Option<usize>,
-}
-
-impl SummaryOptions {
-    /// The defaults of [`Summary`].
-    pub const fn new() -> Self {
-        Self {
-            quantiles: None,
-            max_age: None,
-            age_buckets: None,
-        }
-    }
-
-    /// The quantiles reported.
-    #[must_use]
-    pub const fn quantiles(mut self, quantiles: &'static [f64]) -> Self {
-        self.quantiles = Some(quantiles);
-        self
-    }
-
-    /// How far back the quantiles look.
-    #[must_use]
-    pub const fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = Some(max_age);
-        self
-    }
-
-    /// In how many slices the window is kept.
-    #[must_use]
-    pub const fn age_buckets(mut self, age_buckets: usize) -> Self {
-        self.age_buckets = Some(age_buckets);
-        self
-    }
-
-    /// A summary with these settings.
-    pub fn build(&self) -> Result<Summary, Error> {
-        Summary::from_options(self.quantiles, self.max_age, self.age_buckets)
-    }
-}
+pub use crate::metrics::SummaryOptions;
 
 /// One instrumented call site: its configuration and, after the first call, its series.
 #[derive(Debug)]
@@ -811,6 +761,8 @@ impl<L: LabelSet + 'static> LabeledCalls<L> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     const fn config(name: &'static str, summary: Option<SummaryOptions>) -> SiteConfig {

@@ -58,7 +58,9 @@ fn options(paths: &Paths, metric: &Metric) -> TokenStream {
         let buckets = buckets.to_static_slice(&quote!(#p::instrument));
         quote!(.buckets(#buckets))
     });
-    let summary = metric.summary.setters();
+    let setters = metric.summary.setters();
+    let summary = (!setters.is_empty())
+        .then(|| quote!(.summary(#p::instrument::SummaryOptions::new() #setters)));
     quote!(#group::FieldOptions::new().state_label(#state_label) #buckets #summary)
 }
 

@@ -125,9 +125,9 @@ mod tests {
              instrument::BUCKETS_LATENCY)"
         ));
         assert!(out.contains(
-            "FieldOptions::new().state_label(\"percentiles_seconds\").quantiles(&[0.5f64,\
-             0.99f64]).max_age(::core::time::Duration::from_millis(300000u64)).age_buckets(\
-             3usize)"
+            "FieldOptions::new().state_label(\"percentiles_seconds\").summary(::promforge::\
+             __private::instrument::SummaryOptions::new().quantiles(&[0.5f64,0.99f64]).max_age(\
+             ::core::time::Duration::from_millis(300000u64)).age_buckets(3usize))"
         ));
         assert!(out.contains("FieldOptions::new().state_label(\"plain\"))"));
     }

@@ -21,7 +21,7 @@ pub use number::{CounterNumber, GaugeNumber, Number};
 pub use sharded::ShardedCounter;
 pub use summary::{
     Clock, DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE, DEFAULT_QUANTILES, RELATIVE_ACCURACY, Summary,
-    SummaryBuilder, SystemClock,
+    SummaryBuilder, SummaryOptions, SystemClock,
 };
 
 use crate::encode::{MetricType, SampleEncoder};

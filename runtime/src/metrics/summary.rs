@@ -388,6 +388,57 @@ impl EncodeMetric for Summary {
     }
 }
 
+/// Settings of a [`Summary`] written by the attributes
+/// (`#[instrument_metrics(name = "…", summary(quantiles = […], max_age = "5m"))]`, a group's
+/// `#[metric(quantiles = […])]`): each setting not given keeps the default of [`Summary`].
+/// Built with the `const fn` setters from [`SummaryOptions::new`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SummaryOptions {
+    /// The quantiles reported.
+    pub quantiles: Option<&'static [f64]>,
+    /// How far back the quantiles look.
+    pub max_age: Option<Duration>,
+    /// In how many slices the window is kept.
+    pub age_buckets: Option<usize>,
+}
+
+impl SummaryOptions {
+    /// The defaults of [`Summary`].
+    pub const fn new() -> Self {
+        Self {
+            quantiles: None,
+            max_age: None,
+            age_buckets: None,
+        }
+    }
+
+    /// The quantiles reported.
+    #[must_use]
+    pub const fn quantiles(mut self, quantiles: &'static [f64]) -> Self {
+        self.quantiles = Some(quantiles);
+        self
+    }
+
+    /// How far back the quantiles look.
+    #[must_use]
+    pub const fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// In how many slices the window is kept.
+    #[must_use]
+    pub const fn age_buckets(mut self, age_buckets: usize) -> Self {
+        self.age_buckets = Some(age_buckets);
+        self
+    }
+
+    /// A summary with these settings.
+    pub fn build(&self) -> Result<Summary, Error> {
+        Summary::from_options(self.quantiles, self.max_age, self.age_buckets)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
