@@ -155,3 +155,35 @@ pub fn gunzip(body: &[u8]) -> String {
         .unwrap_or_else(|e| panic!("not gzip: {e}"));
     out
 }
+
+/// Scrapes `addr`'s `/metrics` until `loaded` holds (at most `within`): for the examples,
+/// whose generated load needs a moment. Every scrape must answer 200 in the text format
+/// and parse; the last one is checked by [`check_exposition`] (strict parser and promtool)
+/// and must be `loaded`.
+pub async fn scrape_until(
+    addr: SocketAddr,
+    within: Duration,
+    loaded: impl Fn(&exposition::Exposition) -> bool,
+) -> exposition::Exposition {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let resp = get(addr, "/metrics").await;
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(
+            resp.header("content-type"),
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
+        let text = resp.text();
+        let parsed = exposition::parse(&text)
+            .unwrap_or_else(|e| panic!("exposition does not parse: {e}\n{text}"));
+        if loaded(&parsed) || std::time::Instant::now() >= deadline {
+            let checked = check_exposition(&text);
+            assert!(
+                loaded(&checked),
+                "the load produced too little in {within:?}:\n{text}"
+            );
+            return checked;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

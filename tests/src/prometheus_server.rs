@@ -25,6 +25,15 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
+/// One more scrape job for [`PrometheusServer::start`]'s `extra_scrape_config`: `name`
+/// scraping `target` every second, with `settings` (YAML lines indented by 4 spaces, such as
+/// `    scheme: https\n`) added to it.
+pub fn scrape_job(name: &str, target: SocketAddr, settings: &str) -> String {
+    format!(
+        "  - job_name: {name}\n    scrape_interval: 1s\n    static_configs: [{{targets: [\"{target}\"]}}]\n{settings}"
+    )
+}
+
 impl PrometheusServer {
     /// Starts Prometheus scraping `targets` (`host:port`) every second under job `job`, and
     /// waits (up to 60 s) until it is ready. `extra_scrape_config` is YAML added to the scrape
@@ -142,6 +151,25 @@ impl PrometheusServer {
                 );
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits until each job in `jobs` is up and its `metric` reads `value` (a scrape went
+    /// through end to end).
+    pub async fn wait_until_scraped(&self, jobs: &[&str], metric: &str, value: f64) {
+        for job in jobs {
+            self.wait_for(
+                &format!("up{{job=\"{job}\"}}"),
+                Duration::from_secs(60),
+                |v| v == 1.0,
+            )
+            .await;
+            self.wait_for(
+                &format!("{metric}{{job=\"{job}\"}}"),
+                Duration::from_secs(30),
+                |v| v == value,
+            )
+            .await;
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use promforge::exporter::{Access, Password, Route};
 use promforge::{Error, Exporter, ExporterHandle, Registry};
-use promforge_tests::prometheus_server::PrometheusServer;
+use promforge_tests::prometheus_server::{PrometheusServer, scrape_job};
 use promforge_tests::{HttpResponse, check_exposition, request};
 
 fn registry() -> Registry {
@@ -371,13 +371,6 @@ async fn client_network_allow_list() {
     handle.shutdown().await.expect("shutdown");
 }
 
-/// A scrape job entry for `PrometheusServer::start`'s extra configuration.
-fn job(name: &str, target: SocketAddr, settings: &str) -> String {
-    format!(
-        "  - job_name: {name}\n    scrape_interval: 1s\n    static_configs: [{{targets: [\"{target}\"]}}]\n{settings}"
-    )
-}
-
 #[tokio::test]
 async fn real_prometheus_scrapes_with_basic_auth_and_bearer_token() {
     let plain = start(
@@ -402,17 +395,17 @@ async fn real_prometheus_scrapes_with_basic_auth_and_bearer_token() {
     // The first job is `plain`; the others are appended after it.
     let extra = [
         "    basic_auth: {username: prometheus, password: s3cret}\n".to_owned(),
-        job(
+        scrape_job(
             "hashed",
             hashed.local_addr(),
             "    basic_auth: {username: prometheus, password: hashed-s3cret}\n",
         ),
-        job(
+        scrape_job(
             "bearer",
             bearer.local_addr(),
             "    authorization: {credentials: a-long-random-token}\n",
         ),
-        job(
+        scrape_job(
             "wrong",
             wrong.local_addr(),
             "    basic_auth: {username: prometheus, password: s3cret}\n",
@@ -420,22 +413,13 @@ async fn real_prometheus_scrapes_with_basic_auth_and_bearer_token() {
     ]
     .concat();
     let prometheus = PrometheusServer::start("plain", &[plain.local_addr()], &extra).await;
-    for job in ["plain", "hashed", "bearer"] {
-        prometheus
-            .wait_for(
-                &format!("up{{job=\"{job}\"}}"),
-                Duration::from_secs(60),
-                |v| v == 1.0,
-            )
-            .await;
-        prometheus
-            .wait_for(
-                &format!("auth_demo_requests_total{{job=\"{job}\"}}"),
-                Duration::from_secs(30),
-                |v| v == 5.0,
-            )
-            .await;
-    }
+    prometheus
+        .wait_until_scraped(
+            &["plain", "hashed", "bearer"],
+            "auth_demo_requests_total",
+            5.0,
+        )
+        .await;
     // Wrong credentials: the target is down, and Prometheus says why.
     prometheus
         .wait_for("up{job=\"wrong\"}", Duration::from_secs(60), |v| v == 0.0)

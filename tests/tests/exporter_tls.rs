@@ -13,7 +13,7 @@ use http_body_util::{BodyExt as _, Empty};
 use promforge::exporter::{Access, Password, TlsConfig};
 use promforge::{Error, Exporter, ExporterHandle, Registry};
 use promforge_tests::check_exposition;
-use promforge_tests::prometheus_server::PrometheusServer;
+use promforge_tests::prometheus_server::{PrometheusServer, scrape_job};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -438,51 +438,37 @@ async fn real_prometheus_scrapes_over_tls_and_mtls() {
     let ca_file = pki.path("ca.pem").display().to_string();
     let cert_file = pki.path("client.pem").display().to_string();
     let key_file = pki.path("client-key.pem").display().to_string();
-    let job = |name: &str, target: SocketAddr, settings: String| {
-        format!(
-            "  - job_name: {name}\n    scrape_interval: 1s\n    static_configs: [{{targets: [\"{target}\"]}}]\n{settings}"
-        )
-    };
     let extra = [
         format!("    scheme: https\n    tls_config: {{ca_file: \"{ca_file}\"}}\n"),
-        job(
+        scrape_job(
             "mtls",
             mtls.local_addr(),
-            format!(
+            &format!(
                 "    scheme: https\n    tls_config: {{ca_file: \"{ca_file}\", cert_file: \"{cert_file}\", key_file: \"{key_file}\"}}\n"
             ),
         ),
-        job(
+        scrape_job(
             "mtls_without_certificate",
             mtls.local_addr(),
-            format!("    scheme: https\n    tls_config: {{ca_file: \"{ca_file}\"}}\n"),
+            &format!("    scheme: https\n    tls_config: {{ca_file: \"{ca_file}\"}}\n"),
         ),
-        job(
+        scrape_job(
             "tls_basic_auth",
             tls_auth.local_addr(),
-            format!(
+            &format!(
                 "    scheme: https\n    tls_config: {{ca_file: \"{ca_file}\"}}\n    basic_auth: {{username: prometheus, password: s3cret}}\n"
             ),
         ),
     ]
     .concat();
     let prometheus = PrometheusServer::start("tls", &[tls.local_addr()], &extra).await;
-    for job in ["tls", "mtls", "tls_basic_auth"] {
-        prometheus
-            .wait_for(
-                &format!("up{{job=\"{job}\"}}"),
-                Duration::from_secs(60),
-                |v| v == 1.0,
-            )
-            .await;
-        prometheus
-            .wait_for(
-                &format!("tls_demo_requests_total{{job=\"{job}\"}}"),
-                Duration::from_secs(30),
-                |v| v == 9.0,
-            )
-            .await;
-    }
+    prometheus
+        .wait_until_scraped(
+            &["tls", "mtls", "tls_basic_auth"],
+            "tls_demo_requests_total",
+            9.0,
+        )
+        .await;
     // Without a client certificate the mTLS exporter refuses Prometheus.
     prometheus
         .wait_for(

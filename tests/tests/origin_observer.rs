@@ -3,9 +3,8 @@
 //! with the right type, no labels, and values that show the simulated load; the
 //! exposition parses strictly and passes `promtool check metrics`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use promforge_tests::check_exposition;
 use promforge_tests::exposition::{Exposition, Family};
 
 /// The origin's counters (name as exposed).
@@ -79,23 +78,7 @@ async fn observer_serves_the_origin_metrics() -> Result<(), promforge::Error> {
     let running = promforge_examples::observer::start("127.0.0.1:0".into()).await?;
 
     // Wait (at most ~5 s) until the load has produced every kind of data.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let text = loop {
-        let resp = promforge_tests::get(running.addr, "/metrics").await;
-        assert_eq!(resp.status, 200);
-        assert_eq!(
-            resp.header("content-type"),
-            "text/plain; version=0.0.4; charset=utf-8"
-        );
-        let text = resp.text();
-        let parsed = promforge_tests::exposition::parse(&text)
-            .unwrap_or_else(|e| panic!("exposition does not parse: {e}\n{text}"));
-        if loaded(&parsed) || Instant::now() >= deadline {
-            break text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let e = check_exposition(&text);
+    let e = promforge_tests::scrape_until(running.addr, Duration::from_secs(5), loaded).await;
 
     // Every origin family, with its type and no labels of its own.
     for (names, kind) in [

@@ -3,10 +3,10 @@
 //! carries every family of the origin with its type, labels and plausible values.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use promforge_tests::exposition::{self, Exposition};
-use promforge_tests::{check_exposition, get};
+use promforge_tests::exposition::Exposition;
+use promforge_tests::get;
 
 /// Every family the example serves: name, type, label names (besides `le`).
 const FAMILIES: &[(&str, &str, &[&str])] = &[
@@ -103,20 +103,13 @@ fn loaded(e: &Exposition) -> bool {
 async fn ticker_origin() -> Result<(), promforge::Error> {
     let running = promforge_examples::ticker::start("127.0.0.1:0".into()).await?;
 
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut text = get(running.addr, "/metrics").await.text();
-    while !exposition::parse(&text).is_ok_and(|e| loaded(&e)) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        text = get(running.addr, "/metrics").await.text();
-    }
-    let e = check_exposition(&text);
-    assert!(loaded(&e), "the load produced too little in 5 s:\n{text}");
+    let e = promforge_tests::scrape_until(running.addr, Duration::from_secs(5), loaded).await;
 
     // Every family, with its type and label names.
     for (name, kind, labels) in FAMILIES {
         let family = e
             .family(name)
-            .unwrap_or_else(|| panic!("missing {name} in\n{text}"));
+            .unwrap_or_else(|| panic!("missing {name} in {:#?}", e.families));
         assert_eq!(family.kind, *kind, "{name}");
         assert!(!family.samples.is_empty(), "{name} has no samples");
         let expected: BTreeSet<&str> = labels.iter().copied().collect();
