@@ -125,7 +125,7 @@ pub enum Error {
     },
 }
 
-type Handler = Box<dyn Fn(&Error) + Send + Sync>;
+type Handler = std::sync::Arc<dyn Fn(&Error) + Send + Sync>;
 
 static HANDLER: std::sync::RwLock<Option<Handler>> = std::sync::RwLock::new(None);
 
@@ -145,17 +145,22 @@ pub fn set_error_handler(handler: impl Fn(&Error) + Send + Sync + 'static) {
     let mut slot = HANDLER
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    *slot = Some(Box::new(handler));
+    *slot = Some(std::sync::Arc::new(handler));
 }
 
 /// Hands `error` to the handler set with [`set_error_handler`], or writes it to stderr.
 pub(crate) fn report(error: &Error) {
-    let slot = HANDLER
+    // Called without the lock held: a handler may set another handler.
+    let handler = HANDLER
         .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    match &*slot {
-        Some(handler) => handler(error),
-        None => eprintln!("promforge: {error}"),
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let handled = handler.is_some_and(|handler| {
+        // A panicking handler must not take the scrape or the exporter down with it.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(error))).is_ok()
+    });
+    if !handled {
+        eprintln!("promforge: {error}");
     }
 }
 

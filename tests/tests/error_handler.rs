@@ -20,6 +20,16 @@ fn lookup(x: u32) -> u32 {
     x + 1
 }
 
+#[instrument_metrics(registry = REG, name = "second")]
+fn second(x: u32) -> u32 {
+    x + 2
+}
+
+#[instrument_metrics(registry = REG, name = "third")]
+fn third(x: u32) -> u32 {
+    x + 3
+}
+
 #[test]
 fn registration_errors_on_first_use_reach_the_handler() {
     promforge::set_error_handler(|error| {
@@ -48,4 +58,14 @@ fn registration_errors_on_first_use_reach_the_handler() {
     assert!(seen.contains(&"lookup_calls_total".to_owned()), "{seen:?}");
     // The rest of the instrumented function's metrics are exported as usual.
     assert!(REG.render().contains("lookup_duration_seconds_count{"));
+
+    // A handler that panics takes nothing down (the error goes to stderr instead) ...
+    promforge::set_error_handler(|_| panic!("a bug in the handler"));
+    REG.counter("second_calls_total", "Taken.")
+        .expect("counter");
+    assert_eq!(second(1), 3);
+    // ... and one that replaces itself does not deadlock.
+    promforge::set_error_handler(|_| promforge::set_error_handler(|_| {}));
+    REG.counter("third_calls_total", "Taken.").expect("counter");
+    assert_eq!(third(1), 4);
 }
