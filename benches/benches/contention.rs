@@ -18,6 +18,41 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
+static INSTRUMENTED: std::sync::LazyLock<promforge::Registry> =
+    std::sync::LazyLock::new(promforge::Registry::new);
+
+#[inline(never)]
+#[promforge::instrument_metrics(registry = INSTRUMENTED)]
+fn instrumented(x: u64) -> u64 {
+    x.wrapping_mul(31).rotate_left(7)
+}
+
+/// The same updates hand-written on pre-resolved `prometheus` handles.
+struct Hand {
+    calls: prometheus::IntCounter,
+    duration: prometheus::Histogram,
+    in_flight: prometheus::IntGauge,
+}
+
+static HAND: std::sync::LazyLock<Hand> = std::sync::LazyLock::new(|| Hand {
+    calls: prometheus::IntCounter::new("calls", "Calls.").expect("counter"),
+    duration: prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("d", "D."))
+        .expect("histogram"),
+    in_flight: prometheus::IntGauge::new("in_flight", "In flight.").expect("gauge"),
+});
+
+#[inline(never)]
+fn hand_written(x: u64) -> u64 {
+    let hand = &*HAND;
+    hand.in_flight.inc();
+    let start = Instant::now();
+    let out = x.wrapping_mul(31).rotate_left(7);
+    hand.duration.observe(start.elapsed().as_secs_f64());
+    hand.calls.inc();
+    hand.in_flight.dec();
+    out
+}
+
 /// Runs `inc` `iters` times on each of `threads` threads at once; the wall time is the
 /// time per increment per thread.
 fn run(threads: usize, iters: u64, inc: &(impl Fn() + Sync)) -> Duration {
@@ -46,6 +81,17 @@ fn contention(c: &mut Criterion) {
     let metrics_counter = metrics::counter!("contention_total");
     let atomic = AtomicU64::new(0);
     let theirs = prometheus::IntCounter::new("c", "C.").expect("counter");
+    // One update each before any benchmark, so that the checks at the end hold whichever
+    // benchmarks a name filter leaves out.
+    ours.inc();
+    sharded.inc();
+    client.inc();
+    measured.inc();
+    metrics_counter.increment(1);
+    atomic.fetch_add(1, Ordering::Relaxed);
+    theirs.inc();
+    black_box(instrumented(1));
+    black_box(hand_written(1));
     for threads in [1, 2] {
         g.bench_function(BenchmarkId::new("promforge_counter", threads), |b| {
             b.iter_custom(|iters| run(threads, iters, &|| black_box(&ours).inc()))
@@ -82,6 +128,31 @@ fn contention(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // A whole instrumented call (count, duration, in-flight) from one and two threads.
+    let mut g = c.benchmark_group("instrumented_call_contention");
+    for threads in [1, 2] {
+        g.bench_function(
+            BenchmarkId::new("promforge_instrument_metrics", threads),
+            |b| {
+                b.iter_custom(|iters| {
+                    run(threads, iters, &|| {
+                        black_box(instrumented(black_box(7)));
+                    })
+                })
+            },
+        );
+        g.bench_function(BenchmarkId::new("hand_written_prometheus", threads), |b| {
+            b.iter_custom(|iters| {
+                run(threads, iters, &|| {
+                    black_box(hand_written(black_box(7)));
+                })
+            })
+        });
+    }
+    g.finish();
+    assert!(INSTRUMENTED.render().contains("function=\"instrumented\""));
+    assert!(HAND.calls.get() > 0);
     assert!(ours.get() > 0 && theirs.get() > 0 && atomic.load(Ordering::Relaxed) > 0);
     assert!(sharded.get() > 0 && client.get() > 0);
     assert!(measured.get_metric().count.load(Ordering::Relaxed) > 0);
