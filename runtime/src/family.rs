@@ -847,6 +847,52 @@ mod tests {
     }
 
     #[test]
+    fn derived_enum_values_are_escaped_once_and_matched_in_mixed_sets() {
+        #[derive(crate::LabelValue, Clone, Copy)]
+        enum Kind {
+            Plain,
+            #[label(rename = "quo\"te\\back")]
+            Tricky,
+        }
+        #[derive(crate::LabelSet, Clone)]
+        struct Mixed {
+            kind: Kind,
+            path: String,
+        }
+        let mut text = String::new();
+        Kind::Tricky.encode_value(&mut text);
+        assert_eq!(text, "quo\\\"te\\\\back");
+        assert_eq!(
+            Kind::Tricky.strip_encoded(&format!("{text}\",")),
+            Some("\",")
+        );
+        assert_eq!(Kind::Plain.strip_encoded(&text), None);
+
+        let family = Family::<Mixed, Counter>::new();
+        for kind in [Kind::Plain, Kind::Tricky, Kind::Tricky] {
+            family.inc(&Mixed {
+                kind,
+                path: "/a".into(),
+            });
+        }
+        assert_eq!(family.len(), 2);
+        let mixed = |kind| Mixed {
+            kind,
+            path: "/a".into(),
+        };
+        assert_eq!(family.get(&mixed(Kind::Tricky)).get(), 2);
+        assert_eq!(family.get(&mixed(Kind::Plain)).get(), 1);
+        let r = crate::Registry::new();
+        r.register("mixed", "Mixed.", family.clone())
+            .map(drop)
+            .unwrap_or_default();
+        assert!(
+            r.render()
+                .contains("mixed_total{kind=\"quo\\\"te\\\\back\",path=\"/a\"} 2\n")
+        );
+    }
+
+    #[test]
     fn integer_labels_render_their_digits() {
         #[derive(crate::LabelSet)]
         struct Code {

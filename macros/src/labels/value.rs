@@ -135,6 +135,8 @@ fn implementation(
     let variants: Vec<&Ident> = values.iter().map(|value| value.variant).collect();
     let indices = 0..count;
     let texts: Vec<&str> = values.iter().map(|value| value.text.as_str()).collect();
+    // The values as the exposition writes them, escaped once here rather than at every use.
+    let escaped: Vec<String> = texts.iter().map(|text| escape_label_value(text)).collect();
     quote! {
         const _: () = {
             #[automatically_derived]
@@ -165,9 +167,40 @@ fn implementation(
                         #(Self::#variants => #texts,)*
                     })
                 }
+
+                #[inline]
+                fn encode_value(&self, __out: &mut #p::String) {
+                    __out.push_str(match self {
+                        #(Self::#variants => #escaped,)*
+                    })
+                }
+
+                #[inline]
+                fn strip_encoded<'__t>(
+                    &self,
+                    __text: &'__t ::core::primitive::str,
+                ) -> #p::Option<&'__t ::core::primitive::str> {
+                    __text.strip_prefix(match self {
+                        #(Self::#variants => #escaped,)*
+                    })
+                }
             }
         };
     }
+}
+
+/// `text` escaped as a label value: `\` → `\\`, `"` → `\"`, newline → `\n`.
+fn escape_label_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// After an error: an impl that compiles whatever the input, so that uses of the type as a
