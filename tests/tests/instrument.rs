@@ -505,3 +505,42 @@ fn labeled_functions_sharing_a_name_share_its_families() {
         Some(2.0)
     );
 }
+
+// No `return` or `?`: the body runs inline in the instrumented future (no nested block).
+#[instrument_metrics(registry = REG)]
+async fn inline_body(really_panic: bool) -> u32 {
+    tokio::task::yield_now().await;
+    assert!(!really_panic, "boom");
+    7
+}
+
+#[tokio::test]
+async fn inline_async_bodies_record_results_panics_and_cancellations() {
+    assert_eq!(inline_body(false).await, 7);
+    let panicked = tokio::spawn(inline_body(true)).await;
+    assert!(panicked.is_err_and(|e| e.is_panic()));
+    drop(inline_body(false)); // never polled: nothing recorded
+    {
+        // Started, then dropped at the end of this block: cancelled.
+        let mut pending = std::pin::pin!(inline_body(false));
+        assert!(
+            futures_poll_once(pending.as_mut()).is_none(),
+            "yielded once"
+        );
+    }
+    let e = scrape();
+    assert_eq!(calls(&e, "inline_body", "ok"), 1.0);
+    assert_eq!(calls(&e, "inline_body", "panic"), 1.0);
+    assert_eq!(calls(&e, "inline_body", "cancelled"), 1.0);
+    assert_eq!(duration_count(&e, "inline_body"), 3.0);
+    assert_eq!(in_flight(&e, "inline_body"), Some(0.0));
+}
+
+/// Polls `fut` once with a waker that does nothing.
+fn futures_poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}

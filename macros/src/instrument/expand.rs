@@ -379,6 +379,16 @@ impl<'a> Generator<'a> {
             Ret::Never => quote! {
                 async #capture #body.await
             },
+            // No `return` or `?` to keep in a block of their own: the body runs inline.
+            Ret::Type { tokens: ty, .. } if matches!(body, Body::Block(block) if super::inline::can_inline(block)) =>
+            {
+                let finish = self.finish();
+                quote! {
+                    #[allow(clippy::let_unit_value)]
+                    let #ret_local: #ty = #body;
+                    #finish
+                }
+            }
             Ret::Type { tokens: ty, opaque } => {
                 let fake_return = if opaque {
                     TokenStream::new()

@@ -8,6 +8,7 @@
 mod args;
 mod check;
 mod expand;
+mod inline;
 
 use proc_macro2::{Delimiter, TokenStream};
 use quote::{ToTokens, quote};
