@@ -289,7 +289,9 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
             Storage::Open(open) if crate::metrics::NOOP => {
                 MetricRef::Borrowed(&open.overflow.metric)
             }
-            Storage::Open(open) => MetricRef::Owned(self.get_open(open, labels)),
+            Storage::Open(open) => {
+                MetricRef::Owned(self.get_open(open, labels, || (self.inner.factory)()))
+            }
         }
     }
 
@@ -315,13 +317,26 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                         return;
                     }
                 }
-                update(&self.get_open(open, labels));
+                update(&self.get_open(open, labels, || (self.inner.factory)()));
             }
         }
     }
 
-    /// The series for `labels`, created if within the limit.
-    fn get_open(&self, open: &OpenSet<M>, labels: &L) -> M {
+    /// The series for `labels`; when there is none yet, the one `make` makes is added (an
+    /// open family past its limit gives its overflow series instead; a closed family has
+    /// every series already). For series that must be made another way than the factory's.
+    pub(crate) fn get_or_insert_with(&self, labels: &L, make: impl FnOnce() -> M) -> M {
+        match &self.inner.storage {
+            Storage::Closed(children) => match children.get(labels.index()) {
+                Some(child) => child.metric.clone(),
+                None => make(),
+            },
+            Storage::Open(open) => self.get_open(open, labels, make),
+        }
+    }
+
+    /// The series for `labels`, made by `make` and added if it is new and within the limit.
+    fn get_open(&self, open: &OpenSet<M>, labels: &L, make: impl FnOnce() -> M) -> M {
         // Hash and compare the label values in place: nothing is built on a hit.
         let hash = hash_labels(&open.hasher, labels);
         {
@@ -337,7 +352,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
         if series.table.len() < open.limit.load(Ordering::Relaxed) {
             let mut text = String::new();
             labels.encode_labels(&mut text);
-            let metric = (self.inner.factory)();
+            let metric = make();
             if series.insert(hash, &text, metric.clone()) {
                 return metric;
             }

@@ -16,8 +16,11 @@
 //! of a name to run makes its families: two functions sharing a name share its layout.
 //!
 //! The cost of a call: on the first call of a call site, its series are looked up once and
-//! kept in a `static`; every call after that is two clock reads and a few atomic operations
-//! (no formatting, hashing, allocation or lock). A future dropped before it completes is
+//! kept in a `static`; every call after that is two clock reads and a few writes to cells
+//! that belong to the calling thread (no formatting, hashing, allocation, lock or locked
+//! instruction; threads calling the same function share no cache line). A scrape adds
+//! every thread's cells up. The cells take 256 bytes per function per thread that called
+//! it (a thread that exits leaves its cells, with their counts, to the next one started). A future dropped before it completes is
 //! recorded as `cancelled`, a call that unwinds as `panic`: the guard records from `Drop`.
 
 #[cfg(feature = "fast-clock")]
@@ -32,8 +35,9 @@ use crate::Error;
 use crate::encode::{MetricType, SampleEncoder};
 use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
-use crate::metrics::{Counter, EncodeMetric, Gauge, Histogram, Summary};
+use crate::metrics::{Counter, EncodeMetric, Histogram, Summary};
 use crate::registry::{Registry, default_registry};
+use crate::thread_cells::{CallSeries, DurationSeries, Ending, InFlightSeries, SiteCells};
 
 /// Function latency buckets, in seconds: 1 ms to 10 s.
 pub const BUCKETS_LATENCY: &[f64] = &[
@@ -122,16 +126,32 @@ pub struct Site {
 struct SharedFamilies {
     registry: Registry,
     calls_name: String,
-    calls: Family<CallLabels, Counter>,
+    calls: Family<CallLabels, CallSeries>,
     calls_registered: OnceLock<()>,
     /// The calls families of the sites with labels from their arguments, registered together
     /// under `calls_name` by the first of them.
     labeled: Mutex<Option<Arc<LabeledSet>>>,
     duration: DurationFamily,
-    in_flight: Family<FnLabels, Gauge>,
+    in_flight: Family<FnLabels, InFlightSeries>,
+    /// The per-thread cells of each function (by function and module) recording here.
+    cells: Mutex<HashMap<(&'static str, &'static str), Arc<SiteCells>>>,
 }
 
 impl SharedFamilies {
+    /// The cells of `function` in `module` (one set per function, whichever sites run it).
+    fn cells(&self, function: &'static str, module: &'static str) -> Arc<SiteCells> {
+        let mut cells = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
+        let shape = match &self.duration {
+            DurationFamily::Histogram(_, shape) => shape.clone(),
+            DurationFamily::Summary(_) => Histogram::with_buckets(&[]).unwrap_or_default(),
+        };
+        Arc::clone(
+            cells
+                .entry((function, module))
+                .or_insert_with(|| Arc::new(SiteCells::new(shape))),
+        )
+    }
+
     /// Adds a labeled site's calls family to the name's labeled set (registering the set
     /// with the first one). Every site sharing the name must take the same labels.
     fn add_labeled(
@@ -220,7 +240,8 @@ impl EncodeMetric for SharedLabeled {
 
 /// The family durations are recorded in.
 enum DurationFamily {
-    Histogram(Family<FnLabels, Histogram>),
+    /// With its buckets (an empty histogram of them).
+    Histogram(Family<FnLabels, DurationSeries>, Histogram),
     Summary(Family<FnLabels, Summary>),
 }
 
@@ -239,16 +260,29 @@ struct SiteMetrics {
     function: &'static str,
     module: &'static str,
     count_calls: bool,
-    /// `ok`, `error`, `cancelled`, `panic` counters, resolved at the first finished call
-    /// (sites with labels from arguments never resolve them).
-    calls: OnceLock<[Counter; 4]>,
+    /// The function's per-thread cells, where its calls, durations and in-flight count go
+    /// (the families' series of the function read them).
+    cells: Arc<SiteCells>,
+    /// The `ok`, `error`, `cancelled`, `panic` series, resolved at the first finished call
+    /// (sites with labels from arguments never resolve them): `None` when they read the
+    /// cells, the series to count in otherwise (a family past its limit).
+    calls: OnceLock<Option<[CallSeries; 4]>>,
     /// Counters of `result="error", error="<variant>"`, by variant, resolved on first use.
-    error_labels: [OnceLock<(&'static str, Counter)>; 8],
-    /// The duration series, when durations are recorded in a histogram.
-    duration: Option<Histogram>,
+    error_labels: [OnceLock<(&'static str, CallSeries)>; 8],
+    /// Where durations go, when they are recorded in a histogram.
+    duration: Option<Route<DurationSeries>>,
     /// The duration series, when they are recorded in a summary (`summary`).
     duration_summary: Option<Summary>,
-    in_flight: Option<Gauge>,
+    /// Where the in-flight count goes, when it is kept.
+    in_flight: Option<Route<InFlightSeries>>,
+}
+
+/// Where a site records a value: its cells (the family's series reads them), or a series
+/// of the family's own (when the family gave another series, such as its overflow series).
+#[derive(Debug)]
+enum Route<S> {
+    Cells,
+    Series(S),
 }
 
 type SharedKey = (usize, &'static str, Option<&'static str>);
@@ -302,18 +336,23 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
         }
         (name, _) => {
             let buckets = name.map_or(BUCKETS_LATENCY, |_| config.buckets);
-            let family = Family::<FnLabels, Histogram>::with_buckets(buckets).unwrap_or_else(|e| {
+            let shape = Histogram::with_buckets(buckets).unwrap_or_else(|e| {
                 report(e);
-                Family::new()
+                Histogram::new()
+            });
+            let prototype = shape.clone();
+            let family = Family::<FnLabels, DurationSeries>::new_with(move || {
+                let bounds = prototype.buckets();
+                DurationSeries::Histogram(Histogram::with_buckets(bounds).unwrap_or_default())
             });
             let registered = registry.register(&duration_name, &duration_help, family.clone());
-            (DurationFamily::Histogram(family), registered)
+            (DurationFamily::Histogram(family, shape), registered)
         }
     };
     if let Err(e) = registered {
         report(e);
     }
-    let in_flight = Family::<FnLabels, Gauge>::new();
+    let in_flight = Family::<FnLabels, InFlightSeries>::new();
     if let Err(e) = registry.register(
         &in_flight_name,
         &format!("Calls to {help} in progress."),
@@ -329,6 +368,7 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
         labeled: Mutex::default(),
         duration,
         in_flight,
+        cells: Mutex::default(),
     });
     table.insert(key, Arc::clone(&shared));
     shared
@@ -419,17 +459,36 @@ impl SiteMetrics {
             function: config.function,
             module: config.module,
         };
+        let cells = shared.cells(config.function, config.module);
         let (duration, duration_summary) = match (&shared.duration, config.duration) {
             (_, false) => (None, None),
-            (DurationFamily::Histogram(family), true) => (Some(family.get(&labels).clone()), None),
+            (DurationFamily::Histogram(family, _), true) => {
+                let series =
+                    family.get_or_insert_with(&labels, || DurationSeries::Site(cells.clone()));
+                let route = if series.is_site(&cells) {
+                    Route::Cells
+                } else {
+                    Route::Series(series)
+                };
+                (Some(route), None)
+            }
             (DurationFamily::Summary(family), true) => (None, Some(family.get(&labels).clone())),
         };
+        let in_flight = config.in_flight.then(|| {
+            let series = shared
+                .in_flight
+                .get_or_insert_with(&labels, || InFlightSeries::Site(cells.clone()));
+            if series.is_site(&cells) {
+                Route::Cells
+            } else {
+                Route::Series(series)
+            }
+        });
         Self {
             duration,
             duration_summary,
-            in_flight: config
-                .in_flight
-                .then(|| shared.in_flight.get(&labels).clone()),
+            in_flight,
+            cells,
             function: config.function,
             module: config.module,
             count_calls: config.calls,
@@ -466,17 +525,29 @@ impl SiteMetrics {
     }
 
     #[inline]
-    fn calls(&self) -> &[Counter; 4] {
-        self.calls.get_or_init(|| {
-            self.register_calls();
-            [
-                CallResult::Ok,
-                CallResult::Error,
-                CallResult::Cancelled,
-                CallResult::Panic,
-            ]
-            .map(|r| self.shared.calls.get(&self.call_labels(r, "")).clone())
-        })
+    fn calls(&self) -> Option<&[CallSeries; 4]> {
+        self.calls
+            .get_or_init(|| {
+                self.register_calls();
+                let series = [
+                    CallResult::Ok,
+                    CallResult::Error,
+                    CallResult::Cancelled,
+                    CallResult::Panic,
+                ]
+                .map(|r| {
+                    let labels = self.call_labels(r, "");
+                    self.shared.calls.get_or_insert_with(&labels, || {
+                        CallSeries::Site(Arc::clone(&self.cells), r as usize)
+                    })
+                });
+                let in_cells = series
+                    .iter()
+                    .enumerate()
+                    .all(|(i, s)| s.is_site(&self.cells, i));
+                (!in_cells).then_some(series)
+            })
+            .as_ref()
     }
 
     fn record_labeled_error(&self, error: &'static str) {
@@ -498,7 +569,8 @@ impl SiteMetrics {
         // More distinct error variants than slots: look the series up.
         self.shared
             .calls
-            .inc(&self.call_labels(CallResult::Error, error));
+            .get(&self.call_labels(CallResult::Error, error))
+            .inc();
     }
 }
 
@@ -579,8 +651,10 @@ pub struct CallGuard {
 impl CallGuard {
     #[inline]
     fn new(metrics: &'static SiteMetrics) -> Self {
-        if let Some(gauge) = &metrics.in_flight {
-            gauge.inc();
+        match &metrics.in_flight {
+            Some(Route::Cells) => metrics.cells.enter(),
+            Some(Route::Series(series)) => series.add(1),
+            None => {}
         }
         let timed = metrics.duration.is_some() || metrics.duration_summary.is_some();
         Self {
@@ -607,32 +681,57 @@ impl CallGuard {
         let Some(metrics) = self.metrics else {
             return;
         };
-        self.end();
-        if !metrics.count_calls {
-            return;
-        }
+        let counted = metrics.count_calls;
         match outcome {
-            Outcome::Ok => metrics.calls()[0].inc(),
-            Outcome::Error => metrics.calls()[1].inc(),
-            Outcome::LabeledError(variant) => metrics.record_labeled_error(variant),
+            Outcome::Ok => self.end(counted.then_some(CallResult::Ok)),
+            Outcome::Error => self.end(counted.then_some(CallResult::Error)),
+            Outcome::LabeledError(variant) => {
+                self.end(None);
+                if counted {
+                    metrics.record_labeled_error(variant);
+                }
+            }
         }
     }
 
+    /// Ends the call: its duration, in flight no more, and (`result`) its count; what goes
+    /// to the cells in one visit of this thread's cells.
     #[inline]
-    fn end(&mut self) {
+    fn end(&mut self, result: Option<CallResult>) {
         let Some(metrics) = self.metrics else {
             return;
         };
+        let mut ending = Ending {
+            in_flight: false,
+            seconds: None,
+            result: None,
+        };
         if let Some(start) = self.start {
-            // The histogram first: the summary is the rarer case.
-            if let Some(histogram) = &metrics.duration {
-                histogram.observe(start.elapsed().as_secs_f64());
-            } else if let Some(summary) = &metrics.duration_summary {
-                summary.observe(start.elapsed().as_secs_f64());
+            let seconds = start.elapsed().as_secs_f64();
+            match (&metrics.duration, &metrics.duration_summary) {
+                (Some(Route::Cells), _) => ending.seconds = Some(seconds),
+                (Some(Route::Series(series)), _) => series.observe(seconds),
+                (None, Some(summary)) => summary.observe(seconds),
+                (None, None) => {}
             }
         }
-        if let Some(gauge) = &metrics.in_flight {
-            gauge.dec();
+        match &metrics.in_flight {
+            Some(Route::Cells) => ending.in_flight = true,
+            Some(Route::Series(series)) => series.add(-1),
+            None => {}
+        }
+        if let Some(result) = result {
+            match metrics.calls() {
+                None => ending.result = Some(result as usize),
+                Some(series) => {
+                    if let Some(series) = series.get(result as usize) {
+                        series.inc();
+                    }
+                }
+            }
+        }
+        if ending.in_flight || ending.seconds.is_some() || ending.result.is_some() {
+            metrics.cells.leave(ending);
         }
     }
 }
@@ -645,15 +744,12 @@ impl Drop for CallGuard {
         let Some(metrics) = self.metrics else {
             return;
         };
-        self.end();
-        if metrics.count_calls {
-            let result = if std::thread::panicking() {
-                CallResult::Panic
-            } else {
-                CallResult::Cancelled
-            };
-            metrics.calls()[result as usize].inc();
-        }
+        let result = if std::thread::panicking() {
+            CallResult::Panic
+        } else {
+            CallResult::Cancelled
+        };
+        self.end(metrics.count_calls.then_some(result));
     }
 }
 
@@ -686,7 +782,7 @@ where
         let Some(make_labels) = self.make_labels.take() else {
             return;
         };
-        self.guard.end();
+        self.guard.end(None);
         let Some(metrics) = self.guard.metrics else {
             return;
         };
@@ -835,6 +931,71 @@ mod tests {
                 .age_buckets(2),
         ),
     ));
+
+    static FULL_SITE: Site = Site::new(config("families_full", None));
+    static THREADED_SITE: Site = Site::new(config("threaded", None));
+
+    #[test]
+    fn a_site_past_the_families_limits_counts_in_their_overflow_series() {
+        let registry = Registry::new();
+        let shared = shared_families(&config("families_full", None), &registry);
+        let DurationFamily::Histogram(duration, _) = &shared.duration else {
+            unreachable!("a histogram site")
+        };
+        // Full before the site's first call: its series are the overflow series.
+        let _ = duration.clone().with_cardinality_limit(0);
+        let _ = shared.in_flight.clone().with_cardinality_limit(0);
+        let _ = shared.calls.clone().with_cardinality_limit(0);
+        FULL_SITE.start_in(&registry).finish(Outcome::Ok);
+        drop(FULL_SITE.start_in(&registry)); // cancelled
+        let text = registry.render();
+        let overflow = "function=\"__overflow__\",module=\"__overflow__\"";
+        assert!(
+            text.contains(&format!(
+                "families_full_duration_seconds_count{{{overflow}}} 2\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("families_full_in_flight{{{overflow}}} 0\n")),
+            "{text}"
+        );
+        let calls = format!(
+            "families_full_calls_total{{{overflow},result=\"__overflow__\",error=\"__overflow__\"}} 2\n"
+        );
+        assert!(text.contains(&calls), "{text}");
+    }
+
+    #[test]
+    fn calls_started_and_ended_on_different_threads_leave_none_in_flight() {
+        let registry = Registry::new();
+        let guards: Vec<CallGuard> = (0..8).map(|_| THREADED_SITE.start_in(&registry)).collect();
+        assert!(
+            registry
+                .render()
+                .contains("threaded_in_flight{function=\"f\",module=\"m\"} 8\n")
+        );
+        std::thread::scope(|s| {
+            for guard in guards {
+                s.spawn(move || guard.finish(Outcome::Ok));
+            }
+        });
+        let text = registry.render();
+        assert!(
+            text.contains("threaded_in_flight{function=\"f\",module=\"m\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "threaded_calls_total{function=\"f\",module=\"m\",result=\"ok\",error=\"\"} 8\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("threaded_duration_seconds_count{function=\"f\",module=\"m\"} 8\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn durations_go_in_a_histogram_or_a_summary() {

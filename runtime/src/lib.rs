@@ -56,6 +56,7 @@ mod registry;
 pub mod service;
 #[cfg(feature = "system")]
 pub mod system;
+mod thread_cells;
 #[cfg(feature = "tokio-runtime")]
 pub mod tokio_runtime;
 

@@ -82,12 +82,7 @@ impl Histogram {
             return;
         }
         let core = &*self.core;
-        let i = if v.is_nan() {
-            core.bounds.len()
-        } else {
-            core.bounds.partition_point(|&b| b < v)
-        };
-        if let Some(bucket) = core.counts.get(i) {
+        if let Some(bucket) = core.counts.get(self.bucket_of(v)) {
             bucket.fetch_add(1, Ordering::Relaxed);
         }
         f64::atomic_add(&core.sum, v);
@@ -205,20 +200,44 @@ impl std::fmt::Debug for Histogram {
     }
 }
 
+impl Histogram {
+    /// The bucket an observation of `v` goes in (NaN in `+Inf`).
+    #[inline]
+    pub(crate) fn bucket_of(&self, v: f64) -> usize {
+        let bounds = &self.core.bounds;
+        if v.is_nan() {
+            bounds.len()
+        } else {
+            bounds.partition_point(|&b| b < v)
+        }
+    }
+
+    /// Writes the samples of a histogram with these buckets from counts kept elsewhere
+    /// (per bucket, not cumulative, `+Inf` last) and their sum.
+    pub(crate) fn encode_counts(
+        &self,
+        encoder: &mut SampleEncoder<'_>,
+        counts: impl Iterator<Item = u64>,
+        sum: f64,
+    ) {
+        let mut total = 0u64;
+        for (count, le) in counts.zip(self.core.le.iter()) {
+            total = total.wrapping_add(count);
+            encoder.sample("_bucket", le, total);
+        }
+        encoder.sample("_sum", "", sum);
+        encoder.sample("_count", "", total);
+    }
+}
+
 impl EncodeMetric for Histogram {
     fn metric_type(&self) -> MetricType {
         MetricType::Histogram
     }
 
     fn encode(&self, encoder: &mut SampleEncoder<'_>) {
-        let core = &*self.core;
-        let mut total = 0u64;
-        for (count, le) in core.counts.iter().zip(core.le.iter()) {
-            total += count.load(Ordering::Relaxed);
-            encoder.sample("_bucket", le, total);
-        }
-        encoder.sample("_sum", "", self.sum());
-        encoder.sample("_count", "", total);
+        let counts = self.core.counts.iter().map(|c| c.load(Ordering::Relaxed));
+        self.encode_counts(encoder, counts, self.sum());
     }
 }
 
