@@ -50,6 +50,29 @@ impl Sample {
 }
 
 impl Exposition {
+    /// Asserts that every `(name, type, label names)` family is there, with that type, at
+    /// least one sample, and exactly those label names on every sample (besides `le` and
+    /// `quantile`).
+    pub fn assert_families(&self, families: &[(&str, &str, &[&str])]) {
+        for (name, kind, labels) in families {
+            let family = self
+                .family(name)
+                .unwrap_or_else(|| panic!("missing {name} in {:#?}", self.families));
+            assert_eq!(family.kind, *kind, "{name}");
+            assert!(!family.samples.is_empty(), "{name} has no samples");
+            let expected: std::collections::BTreeSet<&str> = labels.iter().copied().collect();
+            for sample in &family.samples {
+                let names: std::collections::BTreeSet<&str> = sample
+                    .labels
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .filter(|n| *n != "le" && *n != "quantile")
+                    .collect();
+                assert_eq!(names, expected, "labels of {sample:?}");
+            }
+        }
+    }
+
     /// The family called `name`.
     pub fn family(&self, name: &str) -> Option<&Family> {
         self.families.iter().find(|f| f.name == name)

@@ -92,23 +92,7 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
     let e = promforge_tests::scrape_until(running.addr, Duration::from_secs(5), loaded).await;
 
     // Every family, with its type and label names.
-    for (name, kind, labels) in FAMILIES {
-        let family = e
-            .family(name)
-            .unwrap_or_else(|| panic!("missing {name} in {:#?}", e.families));
-        assert_eq!(family.kind, *kind, "{name}");
-        assert!(!family.samples.is_empty(), "{name} has no samples");
-        let expected: BTreeSet<&str> = labels.iter().copied().collect();
-        for sample in &family.samples {
-            let names: BTreeSet<&str> = sample
-                .labels
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .filter(|n| *n != "le" && *n != "quantile")
-                .collect();
-            assert_eq!(names, expected, "labels of {sample:?}");
-        }
-    }
+    e.assert_families(FAMILIES);
 
     // The 5-minute summary: p50 ≤ p90 ≤ p95 ≤ p99, plausible for these routes.
     let quantiles: Vec<f64> = ["0.5", "0.9", "0.95", "0.99"]

@@ -106,23 +106,7 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
     let e = promforge_tests::scrape_until(running.addr, Duration::from_secs(5), loaded).await;
 
     // Every family, with its type and label names.
-    for (name, kind, labels) in FAMILIES {
-        let family = e
-            .family(name)
-            .unwrap_or_else(|| panic!("missing {name} in {:#?}", e.families));
-        assert_eq!(family.kind, *kind, "{name}");
-        assert!(!family.samples.is_empty(), "{name} has no samples");
-        let expected: BTreeSet<&str> = labels.iter().copied().collect();
-        for sample in &family.samples {
-            let names: BTreeSet<&str> = sample
-                .labels
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .filter(|n| *n != "le")
-                .collect();
-            assert_eq!(names, expected, "labels of {sample:?}");
-        }
-    }
+    e.assert_families(FAMILIES);
     // The renamed gauges are not served under the origin's `_total` names.
     assert!(e.family("dagda_shards_total").is_none());
     assert!(e.family("dagda_workers_total").is_none());
