@@ -3,7 +3,7 @@
 use std::hash::BuildHasher;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::Error;
@@ -83,6 +83,12 @@ struct OpenChild<M> {
     metric: M,
 }
 
+/// What an open family's lookup found: the series of the label set, or the overflow series.
+enum Found<'a, M> {
+    Series(M),
+    Overflow(&'a M),
+}
+
 enum Storage<M> {
     Closed(Box<[Child<M>]>),
     Open(OpenSet<M>),
@@ -93,7 +99,10 @@ struct OpenSet<M> {
     hasher: foldhash::fast::RandomState,
     limit: AtomicUsize,
     overflow: Child<M>,
-    overflowed: AtomicU64,
+    /// Updates that landed in the overflow series.
+    overflowed: Arc<AtomicU64>,
+    /// Whether a label set was ever sent to the overflow series (it is exposed from then on).
+    routed: AtomicBool,
 }
 
 /// The series of an open family. Each keeps its label values once, as the escaped label
@@ -187,12 +196,55 @@ impl<M> OpenSeries<M> {
 
 /// A reference to one series of a [`Family`]: borrowed for closed label sets, a cheap
 /// clone of the handle for open ones. Use it like the metric itself.
+///
+/// When an open family is past its cardinality limit this is its overflow series, and the
+/// update methods called on the reference itself (`family.get(&labels).inc()`) are counted
+/// in `promforge_cardinality_overflow_total`; merely getting it counts nothing. A handle
+/// cloned out of it (`family.get(&labels).clone()`) updates the overflow series uncounted:
+/// keep the [`Family`] and call its update methods for exact counts.
 #[derive(Debug)]
-pub enum MetricRef<'a, M> {
-    /// A series of a closed family.
+pub struct MetricRef<'a, M> {
+    metric: Held<'a, M>,
+    /// The family's overflow counter, when this is its overflow series.
+    overflow: Option<&'a AtomicU64>,
+}
+
+#[derive(Debug)]
+enum Held<'a, M> {
     Borrowed(&'a M),
-    /// A series of an open family.
     Owned(M),
+}
+
+impl<'a, M> MetricRef<'a, M> {
+    #[inline]
+    fn borrowed(metric: &'a M) -> Self {
+        Self {
+            metric: Held::Borrowed(metric),
+            overflow: None,
+        }
+    }
+
+    #[inline]
+    fn owned(metric: M) -> Self {
+        Self {
+            metric: Held::Owned(metric),
+            overflow: None,
+        }
+    }
+
+    /// Whether this is the family's overflow series (an open family past its limit).
+    pub fn is_overflow(&self) -> bool {
+        self.overflow.is_some()
+    }
+
+    /// Counts one update that lands in the overflow series.
+    #[inline]
+    fn counted(&self) -> &M {
+        if let Some(overflow) = self.overflow {
+            overflow.fetch_add(1, Ordering::Relaxed);
+        }
+        self
+    }
 }
 
 impl<M> Deref for MetricRef<'_, M> {
@@ -200,10 +252,80 @@ impl<M> Deref for MetricRef<'_, M> {
 
     #[inline]
     fn deref(&self) -> &M {
-        match self {
-            MetricRef::Borrowed(m) => m,
-            MetricRef::Owned(m) => m,
+        match &self.metric {
+            Held::Borrowed(m) => m,
+            Held::Owned(m) => m,
         }
+    }
+}
+
+impl<N: CounterNumber> MetricRef<'_, Counter<N>> {
+    /// Adds one (see [`Counter::inc`]).
+    #[inline]
+    pub fn inc(&self) {
+        self.counted().inc();
+    }
+
+    /// Adds `v` (see [`Counter::inc_by`]).
+    #[inline]
+    pub fn inc_by(&self, v: N) {
+        self.counted().inc_by(v);
+    }
+}
+
+impl<N: CounterNumber> MetricRef<'_, crate::ShardedCounter<N>> {
+    /// Adds one (see [`ShardedCounter::inc`](crate::ShardedCounter::inc)).
+    #[inline]
+    pub fn inc(&self) {
+        self.counted().inc();
+    }
+
+    /// Adds `v` (see [`ShardedCounter::inc_by`](crate::ShardedCounter::inc_by)).
+    #[inline]
+    pub fn inc_by(&self, v: N) {
+        self.counted().inc_by(v);
+    }
+}
+
+impl<N: GaugeNumber> MetricRef<'_, Gauge<N>> {
+    /// Sets the gauge (see [`Gauge::set`]).
+    #[inline]
+    pub fn set(&self, v: N) {
+        self.counted().set(v);
+    }
+
+    /// Adds `v` (see [`Gauge::add`]).
+    #[inline]
+    pub fn add(&self, v: N) {
+        self.counted().add(v);
+    }
+
+    /// Adds one (see [`Gauge::inc`]).
+    #[inline]
+    pub fn inc(&self) {
+        self.counted().inc();
+    }
+
+    /// Subtracts one (see [`Gauge::dec`]).
+    #[inline]
+    pub fn dec(&self) {
+        self.counted().dec();
+    }
+}
+
+impl MetricRef<'_, Histogram> {
+    /// Records `v` (see [`Histogram::observe`]).
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.counted().observe(v);
+    }
+}
+
+impl MetricRef<'_, crate::Summary> {
+    /// Records `v` (see [`Summary::observe`](crate::Summary::observe)).
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.counted().observe(v);
     }
 }
 
@@ -247,7 +369,8 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                         labels,
                         metric: factory(),
                     },
-                    overflowed: AtomicU64::new(0),
+                    overflowed: Arc::new(AtomicU64::new(0)),
+                    routed: AtomicBool::new(false),
                 })
             }
         };
@@ -280,18 +403,22 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
     pub fn get(&self, labels: &L) -> MetricRef<'_, M> {
         match &self.inner.storage {
             Storage::Closed(children) => match children.get(labels.index()) {
-                Some(child) => MetricRef::Borrowed(&child.metric),
+                Some(child) => MetricRef::borrowed(&child.metric),
                 // Unreachable with derived label sets; a hand-written index out of range
                 // must not panic either.
-                None => MetricRef::Owned((self.inner.factory)()),
+                None => MetricRef::owned((self.inner.factory)()),
             },
             // Switched off: no lookup, updates go nowhere.
             Storage::Open(open) if crate::metrics::NOOP => {
-                MetricRef::Borrowed(&open.overflow.metric)
+                MetricRef::borrowed(&open.overflow.metric)
             }
-            Storage::Open(open) => {
-                MetricRef::Owned(self.get_open(open, labels, || (self.inner.factory)()))
-            }
+            Storage::Open(open) => match self.get_open(open, labels, || (self.inner.factory)()) {
+                Found::Series(metric) => MetricRef::owned(metric),
+                Found::Overflow(metric) => MetricRef {
+                    metric: Held::Borrowed(metric),
+                    overflow: Some(&open.overflowed),
+                },
+            },
         }
     }
 
@@ -317,7 +444,13 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                         return;
                     }
                 }
-                update(&self.get_open(open, labels, || (self.inner.factory)()));
+                match self.get_open(open, labels, || (self.inner.factory)()) {
+                    Found::Series(metric) => update(&metric),
+                    Found::Overflow(metric) => {
+                        open.overflowed.fetch_add(1, Ordering::Relaxed);
+                        update(metric);
+                    }
+                }
             }
         }
     }
@@ -325,40 +458,56 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
     /// The series for `labels`; when there is none yet, the one `make` makes is added (an
     /// open family past its limit gives its overflow series instead; a closed family has
     /// every series already). For series that must be made another way than the factory's.
-    pub(crate) fn get_or_insert_with(&self, labels: &L, make: impl FnOnce() -> M) -> M {
+    ///
+    /// With the series comes the family's overflow counter when it is the overflow series:
+    /// the caller adds one to it per update it makes there.
+    pub(crate) fn get_or_insert_with(
+        &self,
+        labels: &L,
+        make: impl FnOnce() -> M,
+    ) -> (M, Option<Arc<AtomicU64>>) {
         match &self.inner.storage {
             Storage::Closed(children) => match children.get(labels.index()) {
-                Some(child) => child.metric.clone(),
-                None => make(),
+                Some(child) => (child.metric.clone(), None),
+                None => (make(), None),
             },
-            Storage::Open(open) => self.get_open(open, labels, make),
+            Storage::Open(open) => match self.get_open(open, labels, make) {
+                Found::Series(metric) => (metric, None),
+                Found::Overflow(metric) => (metric.clone(), Some(Arc::clone(&open.overflowed))),
+            },
         }
     }
 
-    /// The series for `labels`, made by `make` and added if it is new and within the limit.
-    fn get_open(&self, open: &OpenSet<M>, labels: &L, make: impl FnOnce() -> M) -> M {
+    /// The series for `labels`, made by `make` and added if it is new and within the limit;
+    /// past the limit, the overflow series (from now on exposed, counted by its updates).
+    fn get_open<'a>(
+        &self,
+        open: &'a OpenSet<M>,
+        labels: &L,
+        make: impl FnOnce() -> M,
+    ) -> Found<'a, M> {
         // Hash and compare the label values in place: nothing is built on a hit.
         let hash = hash_labels(&open.hasher, labels);
         {
             let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
             if let Some(found) = series.find(hash, labels) {
-                return found.metric.clone();
+                return Found::Series(found.metric.clone());
             }
         }
         let mut series = open.series.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(found) = series.find(hash, labels) {
-            return found.metric.clone();
+            return Found::Series(found.metric.clone());
         }
         if series.table.len() < open.limit.load(Ordering::Relaxed) {
             let mut text = String::new();
             labels.encode_labels(&mut text);
             let metric = make();
             if series.insert(hash, &text, metric.clone()) {
-                return metric;
+                return Found::Series(metric);
             }
         }
-        open.overflowed.fetch_add(1, Ordering::Relaxed);
-        open.overflow.metric.clone()
+        open.routed.store(true, Ordering::Relaxed);
+        Found::Overflow(&open.overflow.metric)
     }
 
     /// Removes the series for `labels` from an open family (it stops being exposed; a
@@ -534,7 +683,7 @@ impl<L: LabelSet + 'static, M: EncodeMetric + Clone> EncodeMetric for Family<L, 
                     child.metric.encode(&mut encoder.with_labels(labels));
                 }
                 drop(series);
-                if open.overflowed.load(Ordering::Relaxed) > 0 {
+                if open.routed.load(Ordering::Relaxed) {
                     let child = &open.overflow;
                     child.metric.encode(&mut encoder.with_labels(&child.labels));
                 }

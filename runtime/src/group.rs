@@ -1,7 +1,6 @@
 //! What `#[derive(MetricsGroup)]` builds on: [`MetricsGroup`] for structs of metrics,
 //! [`SnapshotGroup`] for structs of plain numbers read at every scrape.
 
-use std::cell::RefCell;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -194,56 +193,18 @@ pub fn register_field<M: GroupMetric>(
     options: &FieldOptions,
 ) -> Result<M, Error> {
     let metric = M::create(options)?;
-    let full = registry.register(&join_name(prefix, name), help, metric.clone())?;
-    JOURNAL.with_borrow_mut(|journal| {
-        if let Some(names) = journal {
-            names.push(full);
-        }
-    });
+    registry.register(&join_name(prefix, name), help, metric.clone())?;
     Ok(metric)
 }
 
-thread_local! {
-    /// The full names registered on this thread by the group registration in progress
-    /// (`None` when there is none): what [`register_all`] unregisters when a later field
-    /// fails.
-    static JOURNAL: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
-}
-
-/// Runs a group's registration all or nothing: when it fails, the families it registered
-/// before the failure are unregistered again, so the registry is as it was.
+/// Runs a group's registration all or nothing: the families it registers are added to the
+/// registry together when it succeeds (a scrape sees the whole group or none of it), and
+/// not at all when it fails, so the registry is as it was.
 pub fn register_all<G>(
     registry: &Registry,
     register: impl FnOnce(&Registry) -> Result<G, Error>,
 ) -> Result<G, Error> {
-    /// Puts the outer registration's journal back, also when `register` panics.
-    struct Restore(Option<Option<Vec<String>>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            if let Some(outer) = self.0.take() {
-                let _ = JOURNAL.try_with(|journal| journal.replace(outer));
-            }
-        }
-    }
-    let outer = JOURNAL.with(|journal| journal.replace(Some(Vec::new())));
-    let restore = Restore(Some(outer));
-    let result = register(registry);
-    let names = JOURNAL.with(|journal| journal.take()).unwrap_or_default();
-    drop(restore);
-    match &result {
-        Err(_) => {
-            for name in names.iter().rev() {
-                registry.unregister(name);
-            }
-        }
-        // Inside an outer registration: its failure must undo these too.
-        Ok(_) => JOURNAL.with_borrow_mut(|journal| {
-            if let Some(outer) = journal {
-                outer.extend(names);
-            }
-        }),
-    }
-    result
+    registry.batch(|| register(registry))
 }
 
 /// Makes one field of an unregistered group.

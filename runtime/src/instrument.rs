@@ -27,6 +27,7 @@
 use quanta::Instant;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 #[cfg(not(feature = "fast-clock"))]
 use std::time::Instant;
@@ -266,9 +267,9 @@ struct SiteMetrics {
     /// The `ok`, `error`, `cancelled`, `panic` series, resolved at the first finished call
     /// (sites with labels from arguments never resolve them): `None` when they read the
     /// cells, the series to count in otherwise (a family past its limit).
-    calls: OnceLock<Option<[CallSeries; 4]>>,
+    calls: OnceLock<Option<[(CallSeries, Overflow); 4]>>,
     /// Counters of `result="error", error="<variant>"`, by variant, resolved on first use.
-    error_labels: [OnceLock<(&'static str, CallSeries)>; 8],
+    error_labels: [OnceLock<(&'static str, CallSeries, Overflow)>; 8],
     /// Where durations go, when they are recorded in a histogram.
     duration: Option<Route<DurationSeries>>,
     /// The duration series, when they are recorded in a summary (`summary`).
@@ -282,7 +283,22 @@ struct SiteMetrics {
 #[derive(Debug)]
 enum Route<S> {
     Cells,
-    Series(S),
+    Series(S, Overflow),
+}
+
+/// The family's overflow counter when a site's series is the family's overflow series:
+/// every update made there is counted (`promforge_cardinality_overflow_total`).
+#[derive(Debug, Clone, Default)]
+struct Overflow(Option<Arc<AtomicU64>>);
+
+impl Overflow {
+    /// Counts one update (when the series is an overflow series).
+    #[inline]
+    fn note(&self) {
+        if let Some(count) = &self.0 {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 type SharedKey = (usize, &'static str, Option<&'static str>);
@@ -463,25 +479,25 @@ impl SiteMetrics {
         let (duration, duration_summary) = match (&shared.duration, config.duration) {
             (_, false) => (None, None),
             (DurationFamily::Histogram(family, _), true) => {
-                let series =
+                let (series, overflow) =
                     family.get_or_insert_with(&labels, || DurationSeries::Site(cells.clone()));
                 let route = if series.is_site(&cells) {
                     Route::Cells
                 } else {
-                    Route::Series(series)
+                    Route::Series(series, Overflow(overflow))
                 };
                 (Some(route), None)
             }
             (DurationFamily::Summary(family), true) => (None, Some(family.get(&labels).clone())),
         };
         let in_flight = config.in_flight.then(|| {
-            let series = shared
+            let (series, overflow) = shared
                 .in_flight
                 .get_or_insert_with(&labels, || InFlightSeries::Site(cells.clone()));
             if series.is_site(&cells) {
                 Route::Cells
             } else {
-                Route::Series(series)
+                Route::Series(series, Overflow(overflow))
             }
         });
         Self {
@@ -525,7 +541,7 @@ impl SiteMetrics {
     }
 
     #[inline]
-    fn calls(&self) -> Option<&[CallSeries; 4]> {
+    fn calls(&self) -> Option<&[(CallSeries, Overflow); 4]> {
         self.calls
             .get_or_init(|| {
                 self.register_calls();
@@ -537,14 +553,15 @@ impl SiteMetrics {
                 ]
                 .map(|r| {
                     let labels = self.call_labels(r, "");
-                    self.shared.calls.get_or_insert_with(&labels, || {
+                    let (series, overflow) = self.shared.calls.get_or_insert_with(&labels, || {
                         CallSeries::Site(Arc::clone(&self.cells), r as usize)
-                    })
+                    });
+                    (series, Overflow(overflow))
                 });
                 let in_cells = series
                     .iter()
                     .enumerate()
-                    .all(|(i, s)| s.is_site(&self.cells, i));
+                    .all(|(i, (s, _))| s.is_site(&self.cells, i));
                 (!in_cells).then_some(series)
             })
             .as_ref()
@@ -552,25 +569,31 @@ impl SiteMetrics {
 
     fn record_labeled_error(&self, error: &'static str) {
         for slot in &self.error_labels {
-            let (label, counter) = slot.get_or_init(|| {
-                self.register_calls();
-                let counter = self
-                    .shared
-                    .calls
-                    .get(&self.call_labels(CallResult::Error, error))
-                    .clone();
-                (error, counter)
+            let (label, counter, overflow) = slot.get_or_init(|| {
+                let (counter, overflow) = self.error_series(error);
+                (error, counter, overflow)
             });
             if *label == error {
+                overflow.note();
                 counter.inc();
                 return;
             }
         }
         // More distinct error variants than slots: look the series up.
-        self.shared
+        let (counter, overflow) = self.error_series(error);
+        overflow.note();
+        counter.inc();
+    }
+
+    /// The `result="error", error="<variant>"` series.
+    fn error_series(&self, error: &'static str) -> (CallSeries, Overflow) {
+        self.register_calls();
+        let labels = self.call_labels(CallResult::Error, error);
+        let (series, overflow) = self
+            .shared
             .calls
-            .get(&self.call_labels(CallResult::Error, error))
-            .inc();
+            .get_or_insert_with(&labels, CallSeries::default);
+        (series, Overflow(overflow))
     }
 }
 
@@ -653,7 +676,10 @@ impl CallGuard {
     fn new(metrics: &'static SiteMetrics) -> Self {
         match &metrics.in_flight {
             Some(Route::Cells) => metrics.cells.enter(),
-            Some(Route::Series(series)) => series.add(1),
+            Some(Route::Series(series, overflow)) => {
+                overflow.note();
+                series.add(1);
+            }
             None => {}
         }
         let timed = metrics.duration.is_some() || metrics.duration_summary.is_some();
@@ -710,21 +736,28 @@ impl CallGuard {
             let seconds = start.elapsed().as_secs_f64();
             match (&metrics.duration, &metrics.duration_summary) {
                 (Some(Route::Cells), _) => ending.seconds = Some(seconds),
-                (Some(Route::Series(series)), _) => series.observe(seconds),
+                (Some(Route::Series(series, overflow)), _) => {
+                    overflow.note();
+                    series.observe(seconds);
+                }
                 (None, Some(summary)) => summary.observe(seconds),
                 (None, None) => {}
             }
         }
         match &metrics.in_flight {
             Some(Route::Cells) => ending.in_flight = true,
-            Some(Route::Series(series)) => series.add(-1),
+            Some(Route::Series(series, overflow)) => {
+                overflow.note();
+                series.add(-1);
+            }
             None => {}
         }
         if let Some(result) = result {
             match metrics.calls() {
                 None => ending.result = Some(result as usize),
                 Some(series) => {
-                    if let Some(series) = series.get(result as usize) {
+                    if let Some((series, overflow)) = series.get(result as usize) {
+                        overflow.note();
                         series.inc();
                     }
                 }
@@ -964,6 +997,16 @@ mod tests {
             "families_full_calls_total{{{overflow},result=\"__overflow__\",error=\"__overflow__\"}} 2\n"
         );
         assert!(text.contains(&calls), "{text}");
+        // The overflow counter counts the updates that landed there, not the lookups.
+        for (family, updates) in [
+            ("families_full_duration_seconds", 2),
+            ("families_full_in_flight", 4),
+            ("families_full_calls_total", 2),
+        ] {
+            let line =
+                format!("promforge_cardinality_overflow_total{{metric=\"{family}\"}} {updates}\n");
+            assert!(text.contains(&line), "{line}{text}");
+        }
     }
 
     #[test]

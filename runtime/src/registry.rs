@@ -82,6 +82,17 @@ impl Default for State {
     }
 }
 
+/// The families a group registration in progress on this thread has staged (see
+/// [`Registry::batch`]), with the sample names of each.
+struct Batch {
+    registry: usize,
+    families: Vec<(Family, Vec<String>)>,
+}
+
+thread_local! {
+    static BATCH: std::cell::RefCell<Option<Batch>> = const { std::cell::RefCell::new(None) };
+}
+
 /// A family's full name, the sample names it writes, and its `# HELP`/`# TYPE` header.
 struct Prepared {
     full: String,
@@ -245,7 +256,18 @@ impl Registry {
         }
         let mut overflow_label = String::new();
         push_label_pair(&mut overflow_label, "metric", &full);
+        let family = Family {
+            name: full.clone(),
+            overflow_label,
+            header,
+            metric: Box::new(metric),
+        };
 
+        // Inside a batch (a group's registration): checked now, added with the rest.
+        let family = match self.stage(family, &samples)? {
+            Some(family) => family,
+            None => return Ok(full),
+        };
         let mut state = self.write_state();
         if let Some(taken) = samples.iter().find(|s| state.sample_names.contains(*s)) {
             return Err(Error::AlreadyRegistered {
@@ -254,13 +276,129 @@ impl Registry {
             });
         }
         state.sample_names.extend(samples);
-        state.families.push(Family {
-            name: full.clone(),
-            overflow_label,
-            header,
-            metric: Box::new(metric),
-        });
+        state.families.push(family);
         Ok(full)
+    }
+
+    /// Runs `register` as one batch: every family it registers in this registry on this
+    /// thread is checked as it is registered but added only when `register` succeeds, all
+    /// under one lock, so a scrape sees all of them or none, and a failing batch leaves no
+    /// trace (a concurrent registration of one of its names never fails because of it). A
+    /// batch inside a batch joins it; when the inner one fails, only its own families are
+    /// dropped.
+    pub(crate) fn batch<T>(&self, register: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+        /// Drops what the batch staged after `from` when it does not finish (an error or a
+        /// panic), and ends the batch when it was the outermost.
+        struct Scope {
+            from: Option<usize>,
+            outermost: bool,
+        }
+        impl Drop for Scope {
+            fn drop(&mut self) {
+                let _ = BATCH.try_with(|batch| {
+                    let mut batch = batch.borrow_mut();
+                    match (self.from, &mut *batch) {
+                        (Some(from), Some(open)) => open.families.truncate(from),
+                        (None, _) => {}
+                        (Some(_), None) => {}
+                    }
+                    if self.outermost {
+                        *batch = None;
+                    }
+                });
+            }
+        }
+        let id = self.id();
+        let joined = BATCH.try_with(|batch| {
+            let mut batch = batch.borrow_mut();
+            match &*batch {
+                Some(open) if open.registry == id => Some((open.families.len(), false)),
+                // A batch of another registry is in progress: this one runs unbatched.
+                Some(_) => None,
+                None => {
+                    *batch = Some(Batch {
+                        registry: id,
+                        families: Vec::new(),
+                    });
+                    Some((0, true))
+                }
+            }
+        });
+        let Ok(Some((from, outermost))) = joined else {
+            // Thread-locals gone (a thread exiting) or another registry's batch: plain
+            // registration, one family at a time.
+            return register();
+        };
+        let mut scope = Scope {
+            from: Some(from),
+            outermost,
+        };
+        let value = register()?;
+        if !outermost {
+            scope.from = None;
+            return Ok(value);
+        }
+        let staged = BATCH
+            .try_with(|batch| {
+                batch
+                    .borrow_mut()
+                    .as_mut()
+                    .map(|b| std::mem::take(&mut b.families))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        scope.from = None;
+        drop(scope);
+        let mut state = self.write_state();
+        for (family, samples) in &staged {
+            if let Some(taken) = samples.iter().find(|s| state.sample_names.contains(*s)) {
+                return Err(Error::AlreadyRegistered {
+                    clashes_with: (*taken != family.name).then(|| taken.clone()),
+                    name: family.name.clone(),
+                });
+            }
+        }
+        for (family, samples) in staged {
+            state.sample_names.extend(samples);
+            state.families.push(family);
+        }
+        Ok(value)
+    }
+
+    /// Stages `family` when a batch of this registry is in progress on this thread (after
+    /// checking its samples against the registry and the batch): `None` then; otherwise the
+    /// family back, to be added now.
+    fn stage(&self, family: Family, samples: &[String]) -> Result<Option<Family>, Error> {
+        let id = self.id();
+        let mut family = Some(family);
+        let staged = BATCH.try_with(|batch| {
+            let mut batch = batch.borrow_mut();
+            let Some(open) = batch.as_mut().filter(|b| b.registry == id) else {
+                return Ok(());
+            };
+            let Some(staging) = family.take() else {
+                return Ok(());
+            };
+            let state = self.read_state();
+            let taken = samples.iter().find(|s| {
+                state.sample_names.contains(*s)
+                    || open.families.iter().any(|(_, staged)| staged.contains(s))
+            });
+            if let Some(taken) = taken {
+                return Err(Error::AlreadyRegistered {
+                    clashes_with: (*taken != staging.name).then(|| taken.clone()),
+                    name: staging.name,
+                });
+            }
+            open.families.push((staging, samples.to_vec()));
+            Ok(())
+        });
+        match staged {
+            // Not staged (no batch, or thread-locals gone): the caller adds it now.
+            Ok(Ok(())) | Err(_) => Ok(family),
+            Ok(Err(e)) => Err(e),
+        }
     }
 
     /// Checks a family's name and help and renders its header.

@@ -1,27 +1,128 @@
 //! Per-thread cells of instrumented call sites: each thread that runs a site records its
-//! in-flight count, results and durations in cells of its own, written with a plain load
-//! and store (no locked instruction, no cache line shared with another core), and a scrape
-//! adds up every thread's cells. The site's series in the shared families are views onto
-//! them ([`CallSeries::Site`], [`DurationSeries::Site`], [`InFlightSeries::Site`]).
+//! calls started and ended, results and durations in cells of its own, written with a plain
+//! load and store (no locked instruction, no cache line shared with another core), and a
+//! scrape adds up every thread's cells. The site's series in the shared families are views
+//! onto them ([`CallSeries::Site`], [`DurationSeries::Site`], [`InFlightSeries::Site`]).
 //!
-//! One writer per cell: [`ThreadLocal`] gives every running thread its own cells, and gives
-//! a thread that exited's cells (with their counts) only to a thread started after it.
+//! One writer per cell: every running thread holds a slot number of its own (a `const`
+//! thread-local without destructor, so reading it never fails, even while the thread's
+//! thread-locals are being destroyed). A thread's slot is given back when the thread exits,
+//! and with it its cells (and their counts) to a thread started after it. A call made after
+//! the thread gave its slot back (from another thread-local's destructor: a pool's `Drop`,
+//! a guard flushing on exit) is recorded in the site's shared cells with atomic adds:
+//! counted exactly, never a panic (a panic in a thread-local destructor aborts the process).
+//!
+//! In flight is kept as two monotone counts, calls started and calls ended, so a call may
+//! start on one thread and end on another (an async call migrating between workers). A
+//! scrape reads every thread's starts first, then every thread's ends: each call whose
+//! start was counted and whose end was not was in flight when the starts had been read, so
+//! the difference never exceeds the calls in flight then; it is clamped at 0 (an end may be
+//! counted whose start was made after its thread's starts were read).
 
-use std::sync::Arc;
+use std::cell::Cell;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use thread_local::ThreadLocal;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::encode::{MetricType, SampleEncoder};
 use crate::metrics::{Counter, EncodeMetric, Gauge, Histogram};
 
-/// One thread's values of a call site, on cache lines of its own (another thread's cells
-/// may sit right next to them: `ThreadLocal` keeps them in arrays).
+/// Slot numbers of running threads; a number is reused (lowest first) after its thread
+/// exited, so the slots stay as few as the threads that run at once.
+#[derive(Default)]
+struct SlotPool {
+    next: usize,
+    free: BinaryHeap<Reverse<usize>>,
+}
+
+static SLOTS: Mutex<SlotPool> = Mutex::new(SlotPool {
+    next: 0,
+    free: BinaryHeap::new(),
+});
+
+/// [`SLOT`] of a thread whose slot was given back (it is exiting).
+const EXITED: usize = usize::MAX;
+
+thread_local! {
+    /// This thread's slot number + 1; 0 before its first call, [`EXITED`] after its exit.
+    /// No destructor: reading it never fails.
+    static SLOT: Cell<usize> = const { Cell::new(0) };
+    /// Gives the slot back when the thread exits.
+    static SLOT_GUARD: SlotGuard = const { SlotGuard(Cell::new(EXITED)) };
+}
+
+struct SlotGuard(Cell<usize>);
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        SLOT.set(EXITED);
+        let slot = self.0.get();
+        if slot != EXITED {
+            SLOTS
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .free
+                .push(Reverse(slot));
+        }
+    }
+}
+
+/// This thread's slot number; `None` once the thread gave it back (or could not take one:
+/// its thread-locals are being destroyed).
+#[inline]
+fn this_slot() -> Option<usize> {
+    match SLOT.get() {
+        0 => take_slot(),
+        EXITED => None,
+        slot => Some(slot - 1),
+    }
+}
+
+#[cold]
+fn take_slot() -> Option<usize> {
+    let slot = {
+        let mut pool = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
+        match pool.free.pop() {
+            Some(Reverse(slot)) => slot,
+            None => {
+                pool.next += 1;
+                pool.next - 1
+            }
+        }
+    };
+    if SLOT_GUARD.try_with(|guard| guard.0.set(slot)).is_err() {
+        // Past this thread's thread-local destruction: nothing would give the slot back.
+        SLOTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .free
+            .push(Reverse(slot));
+        SLOT.set(EXITED);
+        return None;
+    }
+    SLOT.set(slot + 1);
+    Some(slot)
+}
+
+/// Slot `n` is entry `n + 1 - 2^b` of bucket `b = log2(n + 1)`: bucket `b` holds `2^b`
+/// entries, allocated when a thread of its range first records.
+const BUCKETS: usize = 24;
+
+#[inline]
+fn bucket_of(slot: usize) -> (usize, usize) {
+    let n = slot + 1;
+    let bucket = (usize::BITS - 1 - n.leading_zeros()) as usize;
+    (bucket, n - (1 << bucket))
+}
+
+/// One thread's values of a call site, on cache lines of its own.
 #[repr(align(128))]
 struct Cells {
-    /// Calls started minus calls ended on this thread (an `i64`: a call may start on one
-    /// thread and end on another).
-    in_flight: AtomicU64,
+    /// Calls started on this thread.
+    started: AtomicU64,
+    /// Calls ended on this thread (a call may start on one thread and end on another).
+    ended: AtomicU64,
     /// `ok`, `error`, `cancelled`, `panic`.
     calls: [AtomicU64; 4],
     /// Sum of the durations, as `f64` bits.
@@ -38,7 +139,8 @@ struct Line([AtomicU64; 16]);
 impl Cells {
     fn new(buckets: usize) -> Self {
         Self {
-            in_flight: AtomicU64::new(0),
+            started: AtomicU64::new(0),
+            ended: AtomicU64::new(0),
             calls: Default::default(),
             sum: AtomicU64::new(0f64.to_bits()),
             buckets: (0..buckets.div_ceil(16)).map(|_| Line::default()).collect(),
@@ -51,13 +153,46 @@ impl Cells {
     }
 }
 
-/// Adds `by` to a cell only this thread writes.
-#[inline]
-fn bump(cell: &AtomicU64, by: u64) {
-    cell.store(
-        cell.load(Ordering::Relaxed).wrapping_add(by),
-        Ordering::Relaxed,
-    );
+/// Who writes a set of cells.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// Only this thread: a plain load and store.
+    Owner,
+    /// Any thread (the shared cells): atomic read-modify-writes.
+    Shared,
+}
+
+impl Writer {
+    /// Adds `by` to `cell`; the store releases what this thread wrote before (a scrape that
+    /// counts an end also sees its start).
+    #[inline]
+    fn bump(self, cell: &AtomicU64, by: u64) {
+        match self {
+            Self::Owner => cell.store(
+                cell.load(Ordering::Relaxed).wrapping_add(by),
+                Ordering::Release,
+            ),
+            Self::Shared => {
+                cell.fetch_add(by, Ordering::AcqRel);
+            }
+        }
+    }
+
+    /// Adds `v` to the `f64` in `cell`.
+    #[inline]
+    fn add_f64(self, cell: &AtomicU64, v: f64) {
+        match self {
+            Self::Owner => {
+                let sum = f64::from_bits(cell.load(Ordering::Relaxed)) + v;
+                cell.store(sum.to_bits(), Ordering::Relaxed);
+            }
+            Self::Shared => {
+                let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+                    Some((f64::from_bits(bits) + v).to_bits())
+                });
+            }
+        }
+    }
 }
 
 /// What a call does to its site's cells when it ends.
@@ -71,11 +206,16 @@ pub(crate) struct Ending {
     pub(crate) result: Option<usize>,
 }
 
+type Bucket = Box<[OnceLock<Box<Cells>>]>;
+
 /// The cells of one call site (one function of one module), every thread's.
 pub(crate) struct SiteCells {
     /// The duration buckets (an empty histogram: its bounds and pre-rendered `le` pairs).
     shape: Histogram,
-    threads: ThreadLocal<Cells>,
+    /// Each thread's cells, by slot number.
+    threads: [OnceLock<Bucket>; BUCKETS],
+    /// The cells of calls made by threads without a slot (exiting threads).
+    shared: Cells,
 }
 
 impl std::fmt::Debug for SiteCells {
@@ -89,46 +229,74 @@ impl std::fmt::Debug for SiteCells {
 impl SiteCells {
     /// Cells whose durations use the buckets of `shape`.
     pub(crate) fn new(shape: Histogram) -> Self {
+        let shared = Cells::new(shape.buckets().len() + 1);
         Self {
             shape,
-            threads: ThreadLocal::new(),
+            threads: Default::default(),
+            shared,
         }
     }
 
+    /// This thread's cells, or the shared ones when it has no slot.
     #[inline]
-    fn mine(&self) -> &Cells {
+    fn mine(&self) -> (&Cells, Writer) {
+        let Some(slot) = this_slot() else {
+            return (&self.shared, Writer::Shared);
+        };
+        let (bucket, index) = bucket_of(slot);
+        let Some(bucket) = self
+            .threads
+            .get(bucket)
+            .map(|b| b.get_or_init(|| (0..1usize << bucket).map(|_| OnceLock::new()).collect()))
+        else {
+            return (&self.shared, Writer::Shared);
+        };
+        match bucket.get(index) {
+            Some(cells) => (
+                cells.get_or_init(|| Box::new(Cells::new(self.shape.buckets().len() + 1))),
+                Writer::Owner,
+            ),
+            None => (&self.shared, Writer::Shared),
+        }
+    }
+
+    /// Every thread's cells, the shared ones last.
+    fn every(&self) -> impl Iterator<Item = &Cells> {
         self.threads
-            .get_or(|| Cells::new(self.shape.buckets().len() + 1))
+            .iter()
+            .filter_map(OnceLock::get)
+            .flat_map(|bucket| bucket.iter().filter_map(|c| c.get().map(|b| &**b)))
+            .chain(std::iter::once(&self.shared))
     }
 
     /// A call started on this thread.
     #[inline]
     pub(crate) fn enter(&self) {
-        bump(&self.mine().in_flight, 1);
+        let (cells, writer) = self.mine();
+        writer.bump(&cells.started, 1);
     }
 
     /// A call ended on this thread.
     #[inline]
     pub(crate) fn leave(&self, ending: Ending) {
-        let cells = self.mine();
+        let (cells, writer) = self.mine();
         if let Some(v) = ending.seconds {
             if let Some(bucket) = cells.bucket(self.shape.bucket_of(v)) {
-                bump(bucket, 1);
+                writer.bump(bucket, 1);
             }
-            let sum = f64::from_bits(cells.sum.load(Ordering::Relaxed)) + v;
-            cells.sum.store(sum.to_bits(), Ordering::Relaxed);
-        }
-        if ending.in_flight {
-            bump(&cells.in_flight, 1u64.wrapping_neg());
+            writer.add_f64(&cells.sum, v);
         }
         if let Some(call) = ending.result.and_then(|r| cells.calls.get(r)) {
-            bump(call, 1);
+            writer.bump(call, 1);
+        }
+        // Last: a scrape that counts this end sees the rest of the call too.
+        if ending.in_flight {
+            writer.bump(&cells.ended, 1);
         }
     }
 
     fn total(&self, read: impl Fn(&Cells) -> u64) -> u64 {
-        self.threads
-            .iter()
+        self.every()
             .fold(0u64, |total, cells| total.wrapping_add(read(cells)))
     }
 
@@ -136,8 +304,12 @@ impl SiteCells {
         self.total(|c| c.calls.get(result).map_or(0, |v| v.load(Ordering::Relaxed)))
     }
 
+    /// Calls in flight: every start read before any end (see the module's docs), never
+    /// below 0.
     fn in_flight(&self) -> i64 {
-        self.total(|c| c.in_flight.load(Ordering::Relaxed)) as i64
+        let started = self.total(|c| c.started.load(Ordering::Acquire));
+        let ended = self.total(|c| c.ended.load(Ordering::Acquire));
+        (started.wrapping_sub(ended) as i64).max(0)
     }
 
     fn encode_durations(&self, encoder: &mut SampleEncoder<'_>) {
@@ -146,8 +318,7 @@ impl SiteCells {
             .map(|i| self.total(|c| c.bucket(i).map_or(0, |v| v.load(Ordering::Relaxed))))
             .collect();
         let sum = self
-            .threads
-            .iter()
+            .every()
             .map(|c| f64::from_bits(c.sum.load(Ordering::Relaxed)))
             .sum();
         self.shape.encode_counts(encoder, counts.into_iter(), sum);
@@ -334,5 +505,97 @@ mod tests {
         assert!(text.contains("site_sum 1125\n"), "{text}");
         assert!(text.contains("site_count 4000\n"), "{text}");
         Ok(())
+    }
+
+    /// Calls made from thread-local destructors, before and after the thread gave its slot
+    /// back, and on a thread that never had one: all counted, nothing panics.
+    #[test]
+    fn calls_during_thread_exit_are_counted() -> Result<(), crate::Error> {
+        struct CallsOnDrop(Arc<SiteCells>);
+        impl Drop for CallsOnDrop {
+            fn drop(&mut self) {
+                for _ in 0..3 {
+                    self.0.enter();
+                    self.0.leave(Ending {
+                        in_flight: true,
+                        seconds: Some(0.5),
+                        result: Some(0),
+                    });
+                }
+            }
+        }
+        thread_local! {
+            static EARLY: std::cell::RefCell<Option<CallsOnDrop>> =
+                const { std::cell::RefCell::new(None) };
+            static LATE: std::cell::RefCell<Option<CallsOnDrop>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let cells = Arc::new(SiteCells::new(Histogram::with_buckets(&[1.0])?));
+        // Joined (not scoped) threads: a join waits for the thread-local destructors too.
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let cells = Arc::clone(&cells);
+                std::thread::spawn(move || {
+                    // Destroyed after the slot guard (registered before it)…
+                    EARLY.set(Some(CallsOnDrop(Arc::clone(&cells))));
+                    if t % 2 == 0 {
+                        // …(threads that called before exiting, and threads that did not)…
+                        cells.enter();
+                        cells.leave(Ending {
+                            in_flight: true,
+                            seconds: None,
+                            result: Some(0),
+                        });
+                    }
+                    // …and destroyed before it.
+                    LATE.set(Some(CallsOnDrop(cells)));
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert!(thread.join().is_ok());
+        }
+        assert_eq!(cells.calls(0), 6 * 6 + 3);
+        assert_eq!(cells.in_flight(), 0);
+        let count: u64 = cells
+            .every()
+            .map(|c| c.bucket(0).map_or(0, |b| b.load(Ordering::Relaxed)))
+            .sum();
+        assert_eq!(count, 36);
+        Ok(())
+    }
+
+    /// Starts are read before ends: calls that start and end between the two readings make
+    /// the difference negative, which is clamped; the value never exceeds what was in
+    /// flight when the starts were read.
+    #[test]
+    fn in_flight_is_never_negative() -> Result<(), crate::Error> {
+        let cells = SiteCells::new(Histogram::with_buckets(&[1.0])?);
+        let started = cells.total(|c| c.started.load(Ordering::Acquire));
+        // Between the readings: a call starts elsewhere and ends here.
+        std::thread::scope(|s| {
+            s.spawn(|| cells.enter());
+        });
+        cells.leave(Ending {
+            in_flight: true,
+            seconds: None,
+            result: None,
+        });
+        let ended = cells.total(|c| c.ended.load(Ordering::Acquire));
+        assert_eq!(started.wrapping_sub(ended) as i64, -1);
+        assert_eq!(cells.in_flight(), 0);
+        cells.enter();
+        assert_eq!(cells.in_flight(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn slots_map_onto_growing_buckets() {
+        assert_eq!(bucket_of(0), (0, 0));
+        assert_eq!(bucket_of(1), (1, 0));
+        assert_eq!(bucket_of(2), (1, 1));
+        assert_eq!(bucket_of(3), (2, 0));
+        assert_eq!(bucket_of(6), (2, 3));
+        assert_eq!(bucket_of(7), (3, 0));
     }
 }
