@@ -27,7 +27,7 @@
 use quanta::Instant;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 #[cfg(not(feature = "fast-clock"))]
 use std::time::Instant;
@@ -121,6 +121,9 @@ pub use crate::metrics::SummaryOptions;
 pub struct Site {
     config: SiteConfig,
     metrics: OnceLock<SiteMetrics>,
+    /// Whether a call naming another registry than the one the site is bound to was
+    /// reported (once per site).
+    other_registry_reported: AtomicBool,
 }
 
 /// The families a (registry, prefix, name) triple shares, registered on first use.
@@ -304,9 +307,10 @@ impl Overflow {
 type SharedKey = (usize, &'static str, Option<&'static str>);
 static SHARED: OnceLock<Mutex<HashMap<SharedKey, Arc<SharedFamilies>>>> = OnceLock::new();
 
-/// The most function names a shared calls family holds (4 results each) before it
-/// overflows.
-const SHARED_CALLS_LIMIT: usize = 40_000;
+/// The most series each shared family (calls, durations, in flight) holds before it
+/// overflows: 10,000 functions with their 4 results. The same for the three families, so
+/// a function past it overflows in all of them or in none.
+const SHARED_LIMIT: usize = 40_000;
 
 fn report(err: Error) {
     crate::error::report(&Error::Unexported(Box::new(err)));
@@ -346,7 +350,8 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
                 SummaryOptions::new()
             });
             let family =
-                Family::<FnLabels, Summary>::new_with(move || options.build().unwrap_or_default());
+                Family::<FnLabels, Summary>::new_with(move || options.build().unwrap_or_default())
+                    .with_cardinality_limit(SHARED_LIMIT);
             let registered = registry.register(&duration_name, &duration_help, family.clone());
             (DurationFamily::Summary(family), registered)
         }
@@ -360,7 +365,8 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
             let family = Family::<FnLabels, DurationSeries>::new_with(move || {
                 let bounds = prototype.buckets();
                 DurationSeries::Histogram(Histogram::with_buckets(bounds).unwrap_or_default())
-            });
+            })
+            .with_cardinality_limit(SHARED_LIMIT);
             let registered = registry.register(&duration_name, &duration_help, family.clone());
             (DurationFamily::Histogram(family, shape), registered)
         }
@@ -368,7 +374,7 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
     if let Err(e) = registered {
         report(e);
     }
-    let in_flight = Family::<FnLabels, InFlightSeries>::new();
+    let in_flight = Family::<FnLabels, InFlightSeries>::new().with_cardinality_limit(SHARED_LIMIT);
     if let Err(e) = registry.register(
         &in_flight_name,
         &format!("Calls to {help} in progress."),
@@ -379,7 +385,7 @@ fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<SharedFamili
     let shared = Arc::new(SharedFamilies {
         registry: registry.clone(),
         calls_name,
-        calls: Family::new().with_cardinality_limit(SHARED_CALLS_LIMIT),
+        calls: Family::new().with_cardinality_limit(SHARED_LIMIT),
         calls_registered: OnceLock::new(),
         labeled: Mutex::default(),
         duration,
@@ -396,6 +402,7 @@ impl Site {
         Self {
             config,
             metrics: OnceLock::new(),
+            other_registry_reported: AtomicBool::new(false),
         }
     }
 
@@ -411,7 +418,9 @@ impl Site {
         }
     }
 
-    /// Starts a call recorded in `registry` (the registry of the first call is kept).
+    /// Starts a call recorded in `registry`. The site is bound to the registry of its
+    /// first call: a later call naming another registry is still recorded in the first
+    /// one, and reported once through the [error handler](crate::set_error_handler).
     #[inline]
     pub fn start_in(&'static self, registry: &Registry) -> CallGuard {
         if crate::metrics::NOOP {
@@ -420,7 +429,24 @@ impl Site {
         let metrics = self
             .metrics
             .get_or_init(|| SiteMetrics::resolve(&self.config, registry));
+        if metrics.shared.registry.id() != registry.id() {
+            self.report_other_registry();
+        }
         CallGuard::new(metrics)
+    }
+
+    #[cold]
+    fn report_other_registry(&self) {
+        if !self.other_registry_reported.swap(true, Ordering::Relaxed) {
+            report(Error::Integration {
+                what: "#[instrument_metrics(registry = …)]",
+                reason: format!(
+                    "`{}::{}` was called with another registry than at its first call; \
+                     an instrumented function records in the registry of its first call",
+                    self.config.module, self.config.function
+                ),
+            });
+        }
     }
 
     /// Starts a call of a site whose attribute takes labels from the arguments, recorded in
@@ -906,6 +932,50 @@ mod tests {
             duration: true,
             in_flight: true,
         }
+    }
+
+    /// Past 1,000 functions (the default cardinality limit), durations and in-flight
+    /// counts of later functions still get series of their own, like their calls.
+    #[test]
+    fn the_shared_families_hold_as_many_functions_as_each_other() {
+        let registry = Registry::new();
+        for i in 0..1_200 {
+            let function: &'static str = Box::leak(format!("f{i}").into_boxed_str());
+            let site: &'static Site = Box::leak(Box::new(Site::new(SiteConfig {
+                function,
+                ..config("many", None)
+            })));
+            site.start_in(&registry).finish(Outcome::Ok);
+        }
+        let text = registry.render();
+        assert!(!text.contains("__overflow__"), "{text}");
+        for family in [
+            "many_calls_total",
+            "many_duration_seconds_count",
+            "many_in_flight",
+        ] {
+            assert!(
+                text.contains(&format!("{family}{{function=\"f1199\",module=\"m\"")),
+                "{family}"
+            );
+        }
+    }
+
+    /// A site records in the registry of its first call; a call naming another one is
+    /// recorded there too, and reported (once).
+    #[test]
+    fn a_site_stays_bound_to_its_first_registry() {
+        static BOUND: Site = Site::new(config("bound", None));
+        let first = Registry::new();
+        let second = Registry::new();
+        BOUND.start_in(&first).finish(Outcome::Ok);
+        assert!(!BOUND.other_registry_reported.load(Ordering::Relaxed));
+        BOUND.start_in(&second).finish(Outcome::Ok);
+        assert!(BOUND.other_registry_reported.load(Ordering::Relaxed));
+        assert!(first.render().contains(
+            "bound_calls_total{function=\"f\",module=\"m\",result=\"ok\",error=\"\"} 2\n"
+        ));
+        assert!(!second.render().contains("bound_calls_total"));
     }
 
     #[test]
