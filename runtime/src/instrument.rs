@@ -121,6 +121,11 @@ pub use crate::metrics::SummaryOptions;
 pub struct Site {
     config: SiteConfig,
     metrics: OnceLock<SiteMetrics>,
+    /// `type_name::<Self>` of a method whose attribute could not see its impl block (set
+    /// by its first call): the `function` label is then `Type::method`.
+    self_type: OnceLock<fn() -> &'static str>,
+    /// The `function` label, made once.
+    function_label: OnceLock<&'static str>,
     /// Whether a call naming another registry than the one the site is bound to was
     /// reported (once per site).
     other_registry_reported: AtomicBool,
@@ -402,7 +407,45 @@ impl Site {
         Self {
             config,
             metrics: OnceLock::new(),
+            self_type: OnceLock::new(),
+            function_label: OnceLock::new(),
             other_registry_reported: AtomicBool::new(false),
+        }
+    }
+
+    /// For a method whose attribute could not see its impl block: names the type the
+    /// method belongs to (`type_name::<Self>`), so that its `function` label is
+    /// `Type::method` (path and generic parameters left out). Only the first call's counts.
+    #[inline]
+    pub fn with_self_type(&'static self, type_name: fn() -> &'static str) -> &'static Self {
+        if self.self_type.get().is_none() {
+            let _ = self.self_type.set(type_name);
+        }
+        self
+    }
+
+    /// The `function` label: the function's name, `Type::method` for a method.
+    pub fn function_label(&self) -> &'static str {
+        self.function_label
+            .get_or_init(|| match self.self_type.get() {
+                None => self.config.function,
+                Some(type_name) => {
+                    let type_name = type_name();
+                    let plain = type_name.split('<').next().unwrap_or(type_name);
+                    let plain = plain.rsplit("::").next().unwrap_or(plain);
+                    let plain = plain.trim_start_matches(['&', '*']).trim();
+                    Box::leak(format!("{plain}::{}", self.config.function).into_boxed_str())
+                }
+            })
+    }
+
+    /// Makes the site's series (at 0) in `registry`, before its first call.
+    fn preregister(&'static self, registry: &Registry, labeled: bool) {
+        let metrics = self
+            .metrics
+            .get_or_init(|| SiteMetrics::resolve(&self.config, self.function_label(), registry));
+        if !labeled && metrics.count_calls {
+            let _ = metrics.calls();
         }
     }
 
@@ -428,7 +471,7 @@ impl Site {
         }
         let metrics = self
             .metrics
-            .get_or_init(|| SiteMetrics::resolve(&self.config, registry));
+            .get_or_init(|| SiteMetrics::resolve(&self.config, self.function_label(), registry));
         if metrics.shared.registry.id() != registry.id() {
             self.report_other_registry();
         }
@@ -494,14 +537,64 @@ impl Site {
     }
 }
 
+/// A call site, collected at link time (`#[instrument_metrics]` submits one per site), so
+/// that its series exist at 0 from the first render of its registry, before any call.
+#[derive(Debug)]
+pub struct SiteEntry {
+    site: &'static Site,
+    /// The registry the attribute names (`registry = PATH`); `None`: the default one.
+    registry: Option<fn() -> &'static Registry>,
+    /// Whether the site takes labels from its arguments (its calls series are made per
+    /// label set, at the calls).
+    labeled: bool,
+}
+
+impl SiteEntry {
+    /// The entry of `site`, recording in the registry `registry` returns (the default
+    /// registry when `None`).
+    pub const fn new(
+        site: &'static Site,
+        registry: Option<fn() -> &'static Registry>,
+        labeled: bool,
+    ) -> Self {
+        Self {
+            site,
+            registry,
+            labeled,
+        }
+    }
+}
+
+inventory::collect!(SiteEntry);
+
+/// Makes the series of every collected call site that records in `registry` and has not
+/// been called yet.
+pub(crate) fn preregister_sites(registry: &Registry) {
+    if crate::metrics::NOOP {
+        return;
+    }
+    for entry in inventory::iter::<SiteEntry> {
+        if entry.site.metrics.get().is_some() {
+            continue;
+        }
+        let target = match entry.registry {
+            None => default_registry(),
+            Some(registry) => registry(),
+        };
+        if target.id() == registry.id() {
+            entry.site.preregister(registry, entry.labeled);
+        }
+    }
+}
+
 impl SiteMetrics {
-    fn resolve(config: &SiteConfig, registry: &Registry) -> Self {
+    fn resolve(config: &SiteConfig, function: &'static str, registry: &Registry) -> Self {
         let shared = shared_families(config, registry);
         let labels = FnLabels {
-            function: config.function,
+            function,
             module: config.module,
         };
-        let cells = shared.cells(config.function, config.module);
+        let cells = shared.cells(function, config.module);
         let (duration, duration_summary) = match (&shared.duration, config.duration) {
             (_, false) => (None, None),
             (DurationFamily::Histogram(family, _), true) => {
@@ -531,7 +624,7 @@ impl SiteMetrics {
             duration_summary,
             in_flight,
             cells,
-            function: config.function,
+            function,
             module: config.module,
             count_calls: config.calls,
             calls: OnceLock::new(),

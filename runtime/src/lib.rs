@@ -102,6 +102,7 @@ pub mod __private {
     pub use crate::labels::{LabelSet, LabelValue};
     pub use crate::registry::Registry;
     pub use ::core::option::Option::{self, None, Some};
+    pub use ::inventory;
     pub use ::std::borrow::Cow;
     pub use ::std::string::String;
     pub use ::std::vec::Vec;

@@ -58,6 +58,9 @@ struct Inner {
     state: RwLock<State>,
     /// The size of the last render, to allocate the next one at once.
     size_hint: AtomicUsize,
+    /// Whether the instrumented functions recording here had their series made (at the
+    /// first render: every call site is known at link time).
+    sites_registered: std::sync::Once,
 }
 
 struct State {
@@ -173,6 +176,7 @@ impl RegistryBuilder {
                 const_labels_rendered: rendered,
                 state: RwLock::default(),
                 size_hint: AtomicUsize::new(1024),
+                sites_registered: std::sync::Once::new(),
             }),
         })
     }
@@ -201,6 +205,7 @@ impl Registry {
                 const_labels_rendered: String::new(),
                 state: RwLock::default(),
                 size_hint: AtomicUsize::new(1024),
+                sites_registered: std::sync::Once::new(),
             }),
         }
     }
@@ -586,6 +591,9 @@ impl Registry {
     /// Appends the rendered text to `buf`. Reuse one buffer across scrapes to render without
     /// allocating: numbers are written straight from the metrics' atomics.
     pub fn render_into(&self, buf: &mut Vec<u8>) {
+        self.inner
+            .sites_registered
+            .call_once_force(|_| crate::instrument::preregister_sites(self));
         let start = buf.len();
         buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
         let state = self.read_state();

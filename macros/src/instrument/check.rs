@@ -229,6 +229,19 @@ fn check_labels(cx: &Ctxt, entries: &[super::args::LabelArg]) -> Vec<Label> {
     labels
 }
 
+/// Reports a second `#[instrument_metrics]` on the same item: every call would be counted
+/// twice. (A method's own attribute inside an instrumented impl block is not a second one:
+/// it replaces the block's for that method.)
+pub(super) fn not_twice(cx: &Ctxt, attrs: &[syn::Attribute]) {
+    if let Some(again) = attrs.iter().find(|attr| super::is_instrument_metrics(attr)) {
+        cx.error_spanned_by(
+            again,
+            "`#[instrument_metrics]` is already on this item: a second one would count every \
+             call twice; keep one",
+        );
+    }
+}
+
 /// Reports a plain `skip` outside an instrumented impl block.
 pub(super) fn plain_skip(cx: &Ctxt, args: &Args, on_impl: bool) {
     let Some(skip) = &args.plain_skip else {

@@ -79,8 +79,16 @@ impl ToTokens for Body {
 
 /// The statements of the instrumented body of a function with signature `sig` (without the
 /// braces, and without the function's inner attributes).
-pub(super) fn body(options: &Options, sig: &Signature, body: &Body) -> TokenStream {
-    let generator = Generator::new(options, sig);
+///
+/// `impl_type` is the type of the impl block whose attribute instruments the function (its
+/// `function` label is then `Type::name`).
+pub(super) fn body(
+    options: &Options,
+    sig: &Signature,
+    impl_type: Option<&str>,
+    body: &Body,
+) -> TokenStream {
+    let generator = Generator::new(options, sig, impl_type);
     if sig.asyncness.is_some() {
         return generator.async_fn(body);
     }
@@ -233,6 +241,8 @@ fn future_output(ty: &Type) -> Option<&Type> {
 struct Generator<'a> {
     options: &'a Options,
     sig: &'a Signature,
+    /// The type of the impl block the attribute came from, if any.
+    impl_type: Option<&'a str>,
     /// `<krate>::__private::instrument`.
     instrument: TokenStream,
     site: Ident,
@@ -244,7 +254,7 @@ struct Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
-    fn new(options: &'a Options, sig: &'a Signature) -> Self {
+    fn new(options: &'a Options, sig: &'a Signature, impl_type: Option<&'a str>) -> Self {
         let private = options.krate.private();
         let item = |name| Ident::new(name, Span::call_site());
         // Locals the user's code cannot see, whatever it names its own.
@@ -252,6 +262,7 @@ impl<'a> Generator<'a> {
         Self {
             options,
             sig,
+            impl_type,
             instrument: quote!(#private::instrument),
             site: item("__PF_SITE"),
             labeled: item("__PF_LABELED"),
@@ -452,6 +463,7 @@ impl<'a> Generator<'a> {
             }
         };
         let (calls, duration, in_flight) = (options.calls, options.duration, options.in_flight);
+        let entry = self.site_entry();
         let site_static = quote! {
             static #site: #instrument::Site = #instrument::Site::new(#instrument::SiteConfig {
                 function: #function,
@@ -464,6 +476,10 @@ impl<'a> Generator<'a> {
                 duration: #duration,
                 in_flight: #in_flight,
             });
+        };
+        let site_static = quote! {
+            #site_static
+            #entry
         };
         if options.labels.is_empty() {
             return site_static;
@@ -488,9 +504,83 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// `"name"`: the function's name, as the `function` label.
+    /// `"name"`: the function's name, as the `function` label (`"Type::name"` in an
+    /// instrumented impl block).
     fn function_name(&self) -> String {
-        self.sig.ident.unraw().to_string()
+        let name = self.sig.ident.unraw().to_string();
+        match self.impl_type {
+            Some(ty) => format!("{ty}::{name}"),
+            None => name,
+        }
+    }
+
+    /// Whether the function is a method whose attribute could not see its impl block: its
+    /// type is named at its first call (`type_name::<Self>`).
+    fn names_self_type_at_run_time(&self) -> bool {
+        self.impl_type.is_none() && self.sig.receiver().is_some()
+    }
+
+    /// The site, with the method's type named for a method whose attribute is its own.
+    fn site_ref(&self) -> TokenStream {
+        let site = &self.site;
+        if self.names_self_type_at_run_time() {
+            quote!(#site.with_self_type(::core::any::type_name::<Self>))
+        } else {
+            quote!(#site)
+        }
+    }
+
+    /// Submits the site to the link-time list of call sites, so that its series exist before
+    /// its first call: not for a method whose type is only named at its first call, nor
+    /// when `registry = …` is an expression the list cannot evaluate (anything but a path
+    /// to a static or constant).
+    fn site_entry(&self) -> TokenStream {
+        if self.names_self_type_at_run_time() {
+            return TokenStream::new();
+        }
+        let Self {
+            options,
+            instrument,
+            site,
+            ..
+        } = self;
+        let private = options.krate.private();
+        let labeled = !options.labels.is_empty();
+        let registry_fn = Ident::new("__pf_registry", Span::mixed_site());
+        let (registry_item, registry) = match &options.registry {
+            None => (TokenStream::new(), quote!(::core::option::Option::None)),
+            Some(Expr::Path(path)) if path.qself.is_none() && !self.names_an_argument(path) => (
+                quote! {
+                    fn #registry_fn() -> &'static #private::Registry {
+                        &#path
+                    }
+                },
+                quote!(::core::option::Option::Some(
+                    #registry_fn as fn() -> &'static #private::Registry
+                )),
+            ),
+            Some(_) => return TokenStream::new(),
+        };
+        quote! {
+            #registry_item
+            #private::inventory::submit! {
+                #instrument::SiteEntry::new(&#site, #registry, #labeled)
+            }
+        }
+    }
+
+    /// Whether `path` is one of the function's arguments (`registry = reg`).
+    fn names_an_argument(&self, path: &syn::ExprPath) -> bool {
+        let Some(ident) = path.path.get_ident() else {
+            return false;
+        };
+        self.sig.inputs.iter().any(|input| match input {
+            syn::FnArg::Typed(arg) => match &*arg.pat {
+                syn::Pat::Ident(pat) => pat.ident == *ident,
+                _ => false,
+            },
+            syn::FnArg::Receiver(_) => false,
+        })
     }
 
     /// `let __pf_label_x = label_text(&(expr));` for each label: the values at the start
@@ -530,14 +620,14 @@ impl<'a> Generator<'a> {
             .registry
             .as_ref()
             .map(|registry| quote_spanned!(registry.span()=> &(#registry)));
+        let site_ref = self.site_ref();
         if options.labels.is_empty() {
             let start = match registry {
-                None => quote!(#site.start()),
-                Some(registry) => quote!(#site.start_in(#registry)),
+                None => quote!(#site_ref.start()),
+                Some(registry) => quote!(#site_ref.start_in(#registry)),
             };
             return quote!(let #guard = #start;);
         }
-        let function = self.function_name();
         let result = Ident::new("__pf_result", Span::mixed_site());
         let error = Ident::new("__pf_error", Span::mixed_site());
         let fields = options.labels.iter().map(|label| {
@@ -547,7 +637,7 @@ impl<'a> Generator<'a> {
         let make_labels = quote! {
             move |#result: #instrument::CallResult, #error: &'static ::core::primitive::str| {
                 #labels_struct {
-                    function: #function,
+                    function: #site.function_label(),
                     module: ::core::module_path!(),
                     result: #result,
                     error: #error,
@@ -556,8 +646,10 @@ impl<'a> Generator<'a> {
             }
         };
         let start = match registry {
-            None => quote!(#site.start_labeled(&#labeled, #make_labels)),
-            Some(registry) => quote!(#site.start_labeled_in(#registry, &#labeled, #make_labels)),
+            None => quote!(#site_ref.start_labeled(&#labeled, #make_labels)),
+            Some(registry) => {
+                quote!(#site_ref.start_labeled_in(#registry, &#labeled, #make_labels))
+            }
         };
         quote!(let #guard = #start;)
     }

@@ -28,12 +28,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let options = check::options(&cx, &mut args);
     let expanded = match Target::parse(item.clone()) {
         Ok(Target::Fn(function)) => {
+            check::not_twice(&cx, &function.attrs);
             check::plain_skip(&cx, &args, false);
             check::not_const(&cx, &function.sig);
             check::label_expressions(&cx, &options.labels, &function.sig);
             Some(function.expand(&options))
         }
         Ok(Target::Impl(block)) => {
+            check::not_twice(&cx, &block.attrs);
             check::plain_skip(&cx, &args, true);
             Some(instrument_impl(&cx, &options, *block))
         }
@@ -130,7 +132,7 @@ impl Function {
         let inner = attrs
             .iter()
             .filter(|attr| matches!(attr.style, AttrStyle::Inner(_)));
-        let statements = expand::body(options, sig, body);
+        let statements = expand::body(options, sig, None, body);
         quote! {
             #(#outer)*
             #vis #sig {
@@ -145,6 +147,7 @@ impl Function {
 /// with an attribute of their own (which expand themselves), and those marked
 /// `#[instrument_metrics(skip)]` (which lose the mark and stay as they are).
 fn instrument_impl(cx: &Ctxt, options: &Options, mut block: ItemImpl) -> TokenStream {
+    let impl_type = type_label(&block.self_ty);
     for item in &mut block.items {
         let ImplItem::Fn(method) = item else {
             continue;
@@ -158,13 +161,33 @@ fn instrument_impl(cx: &Ctxt, options: &Options, mut block: ItemImpl) -> TokenSt
             continue;
         }
         check::label_expressions(cx, &options.labels, &method.sig);
-        let statements = expand::body(options, &method.sig, &Body::Block(method.block.clone()));
+        let statements = expand::body(
+            options,
+            &method.sig,
+            Some(&impl_type),
+            &Body::Block(method.block.clone()),
+        );
         method.block = Block {
             brace_token: method.block.brace_token,
             stmts: vec![Stmt::Expr(syn::Expr::Verbatim(statements), None)],
         };
     }
     block.into_token_stream()
+}
+
+/// How a method's `function` label names its impl block's type: the type's name without
+/// its path or generic parameters (`Webhook` for `impl<T> Executor for crate::Webhook<T>`).
+fn type_label(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Path(path) => match path.path.segments.last() {
+            Some(last) => syn::ext::IdentExt::unraw(&last.ident).to_string(),
+            None => crate::attr_util::tokens_text(ty),
+        },
+        syn::Type::Reference(reference) => type_label(&reference.elem),
+        syn::Type::Paren(inner) => type_label(&inner.elem),
+        syn::Type::Group(inner) => type_label(&inner.elem),
+        _ => crate::attr_util::tokens_text(ty).replace(' ', ""),
+    }
 }
 
 /// `#[instrument_metrics(…)]`, by the last segment of its path (`#[promforge::…]` too).
