@@ -59,7 +59,7 @@
 //! # Synthetic latency
 //!
 //! `GET /todays-games` waits 55–70 ms for a (simulated) odds provider on every call, so
-//! `histogram_quantile(0.99, route_duration_seconds_bucket{function="todays_games"})` lands
+//! `histogram_quantile(0.99, route_duration_seconds_bucket{function="Routes::todays_games"})` lands
 //! in the bucket `le="0.1"` (0.05 s < p99 ≤ 0.1 s); so does the layer's
 //! `http_request_duration_seconds_bucket{endpoint="/todays-games"}`.
 //!

@@ -58,7 +58,7 @@
 //! `GET /api/workers` gathers the workers' state from their shards in 55–70 ms, so
 //! `histogram_quantile(0.99, http_request_duration_seconds_bucket{endpoint="/api/workers"})`
 //! lands in the bucket `le="0.1"` (0.05 s < p99 ≤ 0.1 s); so does
-//! `function_calls_duration_seconds_bucket{function="list_workers"}`.
+//! `function_calls_duration_seconds_bucket{function="Api::list_workers"}`.
 //!
 //! # Routes
 //!

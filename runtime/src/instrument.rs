@@ -20,8 +20,31 @@
 //! that belong to the calling thread (no formatting, hashing, allocation, lock or locked
 //! instruction; threads calling the same function share no cache line). A scrape adds
 //! every thread's cells up. The cells take 256 bytes per function per thread that called
-//! it (a thread that exits leaves its cells, with their counts, to the next one started). A future dropped before it completes is
-//! recorded as `cancelled`, a call that unwinds as `panic`: the guard records from `Drop`.
+//! it (a thread that exits leaves its cells, with their counts, to the next one started).
+//!
+//! **The `function` label** is the function's name for a free function (`load_config`),
+//! and `Type::method` for a method or associated function (`Webhook::execute`), with the
+//! type's path and generic parameters left out (`impl<T> Queue<T>` gives `Queue::push`),
+//! so methods of the same name in different impls count apart. With the attribute on the
+//! impl block the type is known at compile time; with the attribute on a single method it
+//! is read at the method's first call (`type_name::<Self>`) when the method takes `self`;
+//! an associated function without `self` whose attribute is its own keeps its plain name
+//! (put the attribute on the impl block to qualify it). `module` is `module_path!()`.
+//!
+//! **Series before the first call.** Every call site is collected at link time (the
+//! `inventory` crate: Linux, macOS, Windows, the BSDs, Android, iOS and wasm), and a
+//! registry's first render makes the series of every function instrumented into it, at 0:
+//! an alert or dashboard sees a function that has not run yet. Not collected (their series
+//! appear at their first call): methods whose type is read at the first call (above), and
+//! sites whose `registry = …` is not a path to a static or constant (an argument, a call).
+//! Series with labels taken from the arguments exist per label set, from its first call.
+//!
+//! **Results.** A call that returns is `ok`, or `error` for an `Err` (with the variant in
+//! `error` when the error type is a closed [`LabelValue`] enum); a call that unwinds is
+//! `panic`; a future dropped before it completes is `cancelled`. An `async fn`'s body starts
+//! at the future's first poll, and so does the call: a future dropped before it was ever
+//! polled ran nothing and records nothing (not even `cancelled`). The guard records from
+//! `Drop`.
 
 #[cfg(feature = "fast-clock")]
 use quanta::Instant;

@@ -608,26 +608,33 @@ impl Registry {
         for collector in &state.collectors {
             collector.render(const_labels, buf);
         }
-        if !state.collectors.is_empty() {
-            buf.extend_from_slice(SCRAPE_ERRORS_HEADER.as_bytes());
-            let mut encoder = SampleEncoder::new(buf, SCRAPE_ERRORS_FAMILY, const_labels);
-            for collector in &state.collectors {
-                encoder.with_labels(&collector.error_label).sample(
-                    "",
-                    "",
-                    collector.errors.load(Ordering::Relaxed),
-                );
+        // The bookkeeping families show only their series that are not 0 (and not at all
+        // while every series is 0): nothing a user did not ask for in a healthy exposition.
+        let mut header = false;
+        for collector in &state.collectors {
+            let errors = collector.errors.load(Ordering::Relaxed);
+            if errors == 0 {
+                continue;
             }
+            if !std::mem::replace(&mut header, true) {
+                buf.extend_from_slice(SCRAPE_ERRORS_HEADER.as_bytes());
+            }
+            SampleEncoder::new(buf, SCRAPE_ERRORS_FAMILY, const_labels)
+                .with_labels(&collector.error_label)
+                .sample("", "", errors);
         }
         if bounded {
-            buf.extend_from_slice(OVERFLOW_HEADER.as_bytes());
-            let mut encoder = SampleEncoder::new(buf, OVERFLOW_FAMILY, const_labels);
+            let mut header = false;
             for family in &state.families {
-                if let Some(count) = family.metric.cardinality_overflow() {
-                    encoder
-                        .with_labels(&family.overflow_label)
-                        .sample("", "", count);
+                let Some(count) = family.metric.cardinality_overflow().filter(|c| *c > 0) else {
+                    continue;
+                };
+                if !std::mem::replace(&mut header, true) {
+                    buf.extend_from_slice(OVERFLOW_HEADER.as_bytes());
                 }
+                SampleEncoder::new(buf, OVERFLOW_FAMILY, const_labels)
+                    .with_labels(&family.overflow_label)
+                    .sample("", "", count);
             }
         }
         if !state.foreign.is_empty() {

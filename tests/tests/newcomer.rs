@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::LazyLock;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use promforge::{Registry, instrument_metrics};
 use promforge_tests::check_exposition;
@@ -97,8 +97,10 @@ async fn never_awaited() -> u8 {
     1
 }
 
+#[allow(dead_code, reason = "never used: its series exist all the same")]
 struct Pool;
 
+#[allow(dead_code, reason = "never called: its series exist all the same")]
 #[instrument_metrics(registry = EAGER)]
 impl Pool {
     fn checkout(&self) -> u8 {

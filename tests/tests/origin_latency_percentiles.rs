@@ -74,7 +74,7 @@ fn loaded(e: &Exposition) -> bool {
     e.sum("http_request_latency_seconds_count", &[]) >= 20.0
         && e.sum(
             "route_duration_seconds_count",
-            &[("function", "todays_games")],
+            &[("function", "Routes::todays_games")],
         ) >= 8.0
         && e.sum("route_calls_total", &[("result", "error")]) > 0.0
         && e.sum("cache_hits_total", &[]) > 0.0
@@ -120,14 +120,14 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
         .expect("route histogram")
         .samples
         .iter()
-        .filter(|s| s.label("function") == Some("todays_games"))
+        .filter(|s| s.label("function") == Some("Routes::todays_games"))
         .filter_map(|s| s.label("le"))
         .collect();
     assert_eq!(les, ROUTE_BUCKETS);
     assert_eq!(
         e.quantile_bucket(
             "route_duration_seconds",
-            &[("function", "todays_games")],
+            &[("function", "Routes::todays_games")],
             0.99
         ),
         "0.1",
@@ -144,13 +144,16 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
     assert!(
         e.sum(
             "route_calls_total",
-            &[("function", "todays_games"), ("result", "ok")]
+            &[("function", "Routes::todays_games"), ("result", "ok")]
         ) > 0.0
     );
     assert!(
         e.sum(
             "route_calls_total",
-            &[("function", "model_health"), ("error", "model_not_found")]
+            &[
+                ("function", "Routes::model_health"),
+                ("error", "model_not_found")
+            ]
         ) > 0.0
     );
     for sample in &e.family("route_in_flight").expect("in flight").samples {

@@ -68,7 +68,10 @@ fn loaded(e: &Exposition) -> bool {
         })
         && e.value(
             "function_calls_total",
-            &[("function", "execute_action"), ("error", "timeout")],
+            &[
+                ("function", "Observer::execute_action"),
+                ("error", "timeout"),
+            ],
         )
         .is_some_and(|v| v > 0.0)
 }
@@ -187,16 +190,16 @@ async fn observer_serves_the_origin_metrics() -> Result<(), promforge::Error> {
     );
     assert_eq!(family(&e, "function_calls_concurrent").kind, "gauge");
     for function in [
-        "process_event",
-        "execute_action",
-        "cache_get",
-        "is_duplicate",
-        "enqueue",
-        "mark_success",
-        "mark_retry",
-        "mark_deadletter",
-        "save_checkpoint",
-        "recover",
+        "Observer::process_event",
+        "Observer::execute_action",
+        "Observer::cache_get",
+        "Observer::is_duplicate",
+        "Observer::enqueue",
+        "Observer::mark_success",
+        "Observer::mark_retry",
+        "Observer::mark_deadletter",
+        "Observer::save_checkpoint",
+        "Observer::recover",
     ] {
         let ok = e
             .value(
@@ -218,7 +221,7 @@ async fn observer_serves_the_origin_metrics() -> Result<(), promforge::Error> {
         e.value(
             "function_calls_total",
             &[
-                ("function", "execute_action"),
+                ("function", "Observer::execute_action"),
                 ("result", "error"),
                 ("error", "timeout")
             ]

@@ -238,7 +238,7 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
     assert_eq!(
         e.quantile_bucket(
             "function_calls_duration_seconds",
-            &[("function", "list_workers")],
+            &[("function", "Api::list_workers")],
             0.99
         ),
         "0.1"
@@ -246,7 +246,10 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
     assert!(
         e.sum(
             "function_calls_total",
-            &[("function", "worker_action"), ("error", "unauthorized")]
+            &[
+                ("function", "Api::worker_action"),
+                ("error", "unauthorized")
+            ]
         ) > 0.0
     );
 

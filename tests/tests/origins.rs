@@ -156,7 +156,7 @@ async fn prometheus_scrapes_every_origin_example() {
 
     // Known synthetic latencies (55–70 ms handlers) land in the (0.05, 0.1] bucket.
     for expr in [
-        "histogram_quantile(0.99, sum by (le) (rate(route_duration_seconds_bucket{function=\"todays_games\"}[10s])))",
+        "histogram_quantile(0.99, sum by (le) (rate(route_duration_seconds_bucket{function=\"Routes::todays_games\"}[10s])))",
         "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{endpoint=\"/api/workers\"}[10s])))",
     ] {
         let p99 = prom.wait_for(expr, within, f64::is_finite).await;
