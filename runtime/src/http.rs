@@ -920,8 +920,8 @@ thread_local! {
 /// request that it is a scrape or a probe, and yields once, so that they leave it out of
 /// the in-flight gauge before the handler goes on (a scrape then does not see itself).
 pub(crate) async fn own_route(kind: u8) {
-    OWN_ROUTE.with(|own| own.set(own.get() | kind));
     if POLLING.with(Cell::get) > 0 {
+        OWN_ROUTE.with(|own| own.set(own.get() | kind));
         YieldOnce(false).await;
     }
 }
