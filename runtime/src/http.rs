@@ -919,6 +919,7 @@ thread_local! {
 /// Called first by the handlers of promforge's own routes: tells the layers polling this
 /// request that it is a scrape or a probe, and yields once, so that they leave it out of
 /// the in-flight gauge before the handler goes on (a scrape then does not see itself).
+#[cfg(feature = "axum")]
 pub(crate) async fn own_route(kind: u8) {
     if POLLING.with(Cell::get) > 0 {
         OWN_ROUTE.with(|own| own.set(own.get() | kind));
@@ -927,8 +928,10 @@ pub(crate) async fn own_route(kind: u8) {
 }
 
 /// Pending once (waking itself at once), then ready.
+#[cfg(feature = "axum")]
 struct YieldOnce(bool);
 
+#[cfg(feature = "axum")]
 impl Future for YieldOnce {
     type Output = ();
 
@@ -1417,5 +1420,36 @@ mod tests {
         );
         assert_eq!(Status::Cancelled.failure_class(), None);
         assert_eq!(FailureClass::ServerError.label_value(), "server_error");
+        assert_eq!(
+            Status::PANIC.failure_class(),
+            Some(FailureClass::ServerError)
+        );
+    }
+
+    #[test]
+    fn renamed_labels_encode_and_match_their_text() {
+        let names = Arc::new(LabelNames::new([
+            Cow::Borrowed("method"),
+            Cow::Borrowed("endpoint"),
+            Cow::Borrowed("status_code"),
+            Cow::Borrowed("error_type"),
+        ]));
+        let labels = HttpLabels::<4> {
+            names,
+            method: HttpMethod::Get,
+            endpoint: Endpoint::Text(Cow::Borrowed("/a\"b")),
+            status: Status::Code(::http::StatusCode::BAD_GATEWAY),
+            class: FailureClass::ServerError,
+        };
+        let mut text = String::new();
+        labels.encode_labels(&mut text);
+        assert_eq!(
+            text,
+            r#"method="GET",endpoint="/a\"b",status_code="502",error_type="server_error""#
+        );
+        assert!(labels.matches_encoded(&text));
+        assert!(!labels.matches_encoded(&text.replace("502", "503")));
+        assert!(!labels.matches_encoded(&text.replace("status_code", "status")));
+        assert!(!labels.matches_encoded(&format!("{text},x=\"y\"")));
     }
 }
