@@ -71,8 +71,8 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use promforge::http::{HttpLabel, MetricsLayer};
 use promforge::http::axum::MetricsRoutes;
+use promforge::http::{HttpLabel, MetricsLayer};
 use promforge::{Error, LabelValue, Registry, instrument_metrics};
 use serde_json::{Value, json};
 
