@@ -1,6 +1,9 @@
 //! The HTTP middleware in an axum app served over real TCP on loopback: counts by route
 //! template, statuses, failures, durations, in-flight, 404 collapsing, excluded paths, and
-//! the axum `/metrics`, `/health`, `/ready` routes. Each test has its own registry.
+//! the axum `/metrics`, `/health`, `/ready` routes; and the defaults a service author
+//! expects: panics as 500, promforge's own routes left out wherever nested, the layer
+//! around the router reported, streamed bodies timed to their end, prefixes and label
+//! names, durations read back. Each test has its own registry.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
