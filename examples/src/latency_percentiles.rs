@@ -10,11 +10,11 @@
 //! Prometheus exposition on `/metrics`, and the same numbers in the `/health` JSON.
 //!
 //! Here each piece is one promforge tool: `#[instrument_metrics]` on the route handlers and
-//! on the cache's methods, a [`Summary`] with a 5-minute window for the percentiles,
-//! `#[derive(MetricsGroup)]` structs for the cache and WebSocket counters, the tokio runtime
-//! collector for the event-loop lag, [`MetricsLayer`] for HTTP metrics and
-//! [`MetricsRoutes`] for `/metrics` and `/ready`. The `/health` JSON reads the percentiles
-//! back from the summary ([`Summary::quantiles`]).
+//! on the cache's methods, `#[derive(MetricsGroup)]` structs for the cache and WebSocket
+//! counters, the tokio runtime collector for the event-loop lag, [`MetricsLayer`] for HTTP
+//! metrics and [`MetricsRoutes`] for `/metrics` and `/ready`. The `/health` JSON reads the
+//! percentiles back from the layer's own request durations
+//! ([`MetricsLayer::duration_histogram`]): no second latency metric.
 //!
 //! # Metrics
 //!
@@ -25,8 +25,8 @@
 //!
 //! | origin key (`/health`) | family | type | labels |
 //! |---|---|---|---|
-//! | `p50_latency_ms` … `p99_latency_ms` | `http_request_latency_seconds` (window 5 min) | summary | `quantile` = 0.5, 0.9, 0.95, 0.99 |
-//! | `total_requests`, `avg_latency_ms` | `http_request_latency_seconds_count`, `_sum` | (summary) | — |
+//! | `p50_latency_ms` … `p99_latency_ms` | `http_request_duration_seconds` (`histogram_quantile` over its buckets) | histogram | `method`, `endpoint` |
+//! | `total_requests`, `avg_latency_ms` | `http_request_duration_seconds_count`, `_sum` | (histogram) | — |
 //! | `error_rate` | `route_calls_total` (`result="error"` over all) | counter | `function`, `module`, `result`, `error` |
 //! | `latency_histogram` | `route_duration_seconds` (the origin's buckets, in seconds) | histogram | `function`, `module` |
 //! | (requests in progress) | `route_in_flight` | gauge | `function`, `module` |
@@ -46,8 +46,11 @@
 //!   units", and seconds are the base unit); the JSON keeps the origin's `_ms` values.
 //! - `error_rate`, `hit_rate` and averages are not exported as gauges: they are ratios of
 //!   counters, computed by PromQL (`rate(a) / rate(b)`) or by `/health`.
-//! - The percentiles come from a DDSketch per 1-minute slice of the 5-minute window (within
-//!   1% of the exact value) instead of a 10,000-sample reservoir.
+//! - The percentiles are estimated from the HTTP layer's histogram (10 ms … 10 s buckets,
+//!   interpolated as PromQL's `histogram_quantile` does) over every request since the start,
+//!   instead of a 10,000-sample reservoir over 5 minutes: `/health` reads the numbers the
+//!   layer exports anyway, and a 5-minute window is PromQL's
+//!   `histogram_quantile(0.99, rate(http_request_duration_seconds_bucket[5m]))`.
 //! - WebSocket clients are simulated in-process (the example has no WebSocket server).
 //! - `/health` carries every key of the origin's data model in one document (the origin
 //!   also had `/health/extended`, `/diagnostics/…` and `/internal/metrics`, left out).
@@ -76,15 +79,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use promforge::http::MetricsLayer;
 use promforge::http::axum::MetricsRoutes;
-use promforge::{Counter, Error, Gauge, LabelValue, MetricsGroup, Registry, Summary};
+use promforge::{Counter, Error, Gauge, Histogram, LabelValue, MetricsGroup, Registry};
 use promforge::{instrument_metrics, tokio_runtime};
 use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
@@ -93,9 +95,6 @@ use tokio::task::JoinHandle;
 /// call, so it is a `static`; [`start`] registers everything else in it (a second `start`
 /// in one process fails with "already registered").
 static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::new);
-
-/// The percentiles' sliding window (the origin's `METRICS_WINDOW_SIZE_SECONDS=300`).
-pub const WINDOW: Duration = Duration::from_secs(300);
 
 /// How often the event-loop probe samples (the origin's lag monitor: every second).
 pub const LAG_INTERVAL: Duration = Duration::from_secs(1);
@@ -125,9 +124,9 @@ struct WebSocketMetrics {
 
 /// What the handlers share.
 struct App {
-    /// `http_request_latency_seconds`: every instrumented request, p50/p90/p95/p99 over
-    /// the last 5 minutes.
-    latency: Summary,
+    /// The HTTP layer's request durations (`http_request_duration_seconds` of every
+    /// method and endpoint): p50/p90/p95/p99 for `/health`.
+    latency: Histogram,
     cache: Cache,
     websocket: WebSocketMetrics,
     /// Whether the event-loop probe runs (`event_loop.monitoring_active`).
@@ -299,16 +298,7 @@ impl Routes {
     }
 }
 
-/// Times every instrumented request into the 5-minute summary (the origin's
-/// `record_http_request` context manager).
-async fn record_http_request(State(latency): State<Summary>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let response = next.run(req).await;
-    latency.observe_duration(start.elapsed());
-    response
-}
-
-/// `GET /health`: the origin's health JSON, with the percentiles read from the summary.
+/// `GET /health`: the origin's health JSON, with the percentiles read from the HTTP layer.
 async fn health(State(app): State<Arc<App>>) -> Json<Value> {
     Json(app.health())
 }
@@ -321,8 +311,9 @@ impl App {
             "total_requests": self.latency.count(),
             "avg_latency_ms": ms(self.latency.sum() / self.latency.count() as f64),
         });
-        for (q, value) in self.latency.quantiles() {
-            body[format!("p{}_latency_ms", (q * 100.0).round())] = json!(ms(value));
+        for q in [0.5, 0.9, 0.95, 0.99] {
+            let value = self.latency.estimate_quantile(q).and_then(ms);
+            body[format!("p{}_latency_ms", (q * 100.0).round())] = json!(value);
         }
 
         // Families promforge keeps inside (instrumented routes, the lag probe) are read
@@ -434,26 +425,18 @@ fn bucket_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
 /// generators (HTTP clients on its routes, cache traffic, WebSocket clients).
 pub async fn start(addr: String) -> Result<crate::Running, Error> {
     let registry: &Registry = &REGISTRY;
-    let latency = Summary::builder().max_age(WINDOW).build()?;
-    registry.register(
-        "http_request_latency_seconds",
-        "Latency of requests to instrumented routes over the last 5 minutes, in seconds.",
-        latency.clone(),
-    )?;
     let cache = Cache::new(
         32,
         Duration::from_secs(2),
         CacheMetrics::register(registry)?,
     );
     let websocket = WebSocketMetrics::register(registry)?;
-    let layer = MetricsLayer::new(registry)?
-        .exclude_path("/metrics")
-        .exclude_path("/health")
-        .exclude_path("/ready");
+    // `/metrics` and `/ready` (promforge's) are left out by default; `/health` is the app's.
+    let layer = MetricsLayer::new(registry)?.exclude_path("/health");
     let probe =
         tokio_runtime::register(registry, &tokio::runtime::Handle::current(), LAG_INTERVAL)?;
     let app = Arc::new(App {
-        latency: latency.clone(),
+        latency: layer.duration_histogram(),
         cache,
         websocket,
         lag_monitoring: AtomicBool::new(true),
@@ -469,7 +452,6 @@ pub async fn start(addr: String) -> Result<crate::Running, Error> {
         )
         .route("/system", get(Routes::system))
         .route("/todays-games", get(Routes::todays_games))
-        .route_layer(middleware::from_fn_with_state(latency, record_http_request))
         .route("/health", get(health))
         .with_state(Arc::clone(&app))
         // This app answers `/health` itself (with its percentiles): the metrics routes

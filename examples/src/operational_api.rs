@@ -25,8 +25,8 @@
 //! | `uptime_seconds` | gauge | — | same |
 //! | `service_starts_total` | counter | — | same |
 //! | `http_request_duration_seconds` | histogram (0.01 … 10 s, the origin's buckets) | `method`, `endpoint` | same |
-//! | `http_requests_total` | counter | `method`, `endpoint`, `status` | same |
-//! | `http_requests_failed_total` | counter | `method`, `endpoint`, `status`, `class` | labels `endpoint`, `status_code`, `error_type` |
+//! | `http_requests_total` | counter | `method`, `endpoint`, `status_code` | labels `method`, `endpoint`, `status` |
+//! | `http_requests_failed_total` | counter | `method`, `endpoint`, `status_code`, `error_type` | same (and `method`) |
 //!
 //! Added: `service_start_time_seconds` (gauge; with `register_uptime`, so that restarts can
 //! be counted with `changes()`), `http_requests_in_flight` (gauge; from the layer), and from
@@ -39,15 +39,17 @@
 //!
 //! # Changes from the origin
 //!
-//! - The failure counter's labels are the layer's: `status` (as on `http_requests_total`,
-//!   and as the origin's own naming example writes it) rather than `status_code`, and
-//!   `class` (`client_error` for 4xx, `server_error` for 5xx) for the origin's `error_type`.
-//!   Both counters also carry `method`.
+//! - The failure counter has the origin's label names, `status_code` and `error_type`
+//!   (`client_error` for 4xx, `server_error` for 5xx), set on the layer's builder. One name
+//!   per label serves both counters, so `http_requests_total` carries `status_code` too,
+//!   where the origin's naming example writes `status`. Both counters also carry `method`.
 //! - `endpoint` is always the route template (`/v1/events/{event_id}`), never the raw path;
 //!   requests that match no route are `endpoint="unmatched"`.
-//! - Scrapes of `/metrics` and `/v1/metrics` are not counted in the HTTP metrics; the
-//!   health and readiness probes are (the origin's example shows
-//!   `endpoint="/v1/health"`).
+//! - Scrapes and the health and readiness probes (at the root and under `/v1`) are not
+//!   counted in the HTTP metrics, the layer's default for the routes promforge mounts: a
+//!   failing `/ready` (503) would otherwise count against the API's error rate. The origin's
+//!   naming example shows `endpoint="/v1/health"`; `count_probes(true)` on the layer would
+//!   bring it back.
 //! - `/metrics`, `/health` and `/ready` are served at the root (where promforge and
 //!   Kubernetes probes look) and under `/v1` (the origin's paths). The readiness answer lists
 //!   each check's `name`, `status`, `error` and `latency_seconds` (the origin had
@@ -69,8 +71,8 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use promforge::http::MetricsLayer;
 use promforge::http::axum::MetricsRoutes;
+use promforge::http::{HttpLabel, MetricsLayer};
 use promforge::{Error, LabelValue, Registry, instrument_metrics};
 use serde_json::{Value, json};
 
@@ -312,9 +314,11 @@ pub async fn start(addr: String) -> Result<Running, Error> {
         }
     };
     promforge::service::register_uptime(&registry, SERVICE)?;
-    let layer = MetricsLayer::new(&registry)?
-        .exclude_path("/metrics")
-        .exclude_path("/v1/metrics");
+    // The origin's label names; scrapes and probes are left out by default.
+    let layer = MetricsLayer::builder()
+        .label_name(HttpLabel::Status, "status_code")
+        .label_name(HttpLabel::Class, "error_type")
+        .register(&registry)?;
 
     let deps = Arc::new(Dependencies::new());
     let api = Router::new()

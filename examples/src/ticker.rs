@@ -623,7 +623,7 @@ impl Api {
 pub async fn start(addr: String) -> Result<crate::Running, Error> {
     let registry: &'static Registry = &REGISTRY;
     let metrics = DagdaMetrics::register(registry)?;
-    let layer = MetricsLayer::new(registry)?.exclude_path("/metrics");
+    let layer = MetricsLayer::new(registry)?; // scrapes and probes are left out by default
     // The first CPU reading waits ~200 ms: off the runtime's worker threads.
     tokio::task::spawn_blocking(move || promforge::system::register(registry, SYSTEM_REFRESH))
         .await

@@ -58,6 +58,35 @@ pub enum Error {
         /// What is wrong with them.
         reason: String,
     },
+    /// The families of an HTTP [`MetricsLayer`](crate::MetricsLayer) cannot be registered:
+    /// their names are taken in the registry, usually by a first layer.
+    #[error(
+        "the HTTP metrics cannot be registered: `{name}` is already registered in this registry \
+         (by another MetricsLayer?); clone the first layer, or give this one its own prefix \
+         (`MetricsLayer::builder().prefix(\"admin\")`)"
+    )]
+    HttpMetricsTaken {
+        /// The full name of the family that could not be registered.
+        name: String,
+    },
+    /// An HTTP [`MetricsLayer`](crate::MetricsLayer) that sees no route: a request a route
+    /// answered was counted as `endpoint="unmatched"`, because the layer wraps the router
+    /// from outside (it runs before routing). Only passed to the
+    /// [error handler](crate::set_error_handler), once per layer.
+    #[error(
+        "MetricsLayer: `{method} {path}` was answered {status} but counted as \
+         endpoint=\"unmatched\": the layer runs before routing, so it sees no route. Add it \
+         inside the router, after the routes (`Router::layer` or `Router::route_layer`), not \
+         around it; for hyper or tonic, name endpoints with `MetricsLayer::endpoint_fn`"
+    )]
+    HttpLayerSeesNoRoutes {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+        /// The status it was answered with.
+        status: u16,
+    },
     /// An integration (process collector, push gateway, …) failed.
     #[error("{what}: {reason}")]
     Integration {

@@ -393,6 +393,25 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
         self
     }
 
+    /// Names the overflow series' labels `names` instead of `L::NAMES`, for label sets
+    /// whose names are chosen at run time (the HTTP layer's). Only on a family not yet
+    /// shared (just made): otherwise nothing changes.
+    #[cfg(feature = "http")]
+    pub(crate) fn with_overflow_label_names(mut self, names: &[&str]) -> Self {
+        if let Some(Inner {
+            storage: Storage::Open(open),
+            ..
+        }) = Arc::get_mut(&mut self.inner)
+        {
+            let mut labels = String::new();
+            for name in names {
+                push_label_pair(&mut labels, name, OVERFLOW_LABEL_VALUE);
+            }
+            open.overflow.labels = labels;
+        }
+        self
+    }
+
     /// Whether every series exists up front (a closed label set).
     pub fn is_closed(&self) -> bool {
         matches!(self.inner.storage, Storage::Closed(_))
