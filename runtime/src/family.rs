@@ -108,9 +108,16 @@ struct OpenSet<M> {
 /// The series of an open family. Each keeps its label values once, as the escaped label
 /// text the scrape writes (`a="1",b="2"`), in one arena for all series; a lookup hashes
 /// the label values in place and compares them with that text without building its own.
+/// The series are kept in order of their label values too (kept up to date as series come
+/// and go), so that a scrape writes them sorted, as client_golang does, and two scrapes
+/// diff cleanly.
 struct OpenSeries<M> {
-    /// Hashed by the label text.
-    table: hashbrown::HashTable<OpenChild<M>>,
+    /// The series, in no particular order (a removed one's slot takes the last one).
+    slots: Vec<OpenChild<M>>,
+    /// Slot numbers, hashed by the label set.
+    table: hashbrown::HashTable<u32>,
+    /// Slot numbers, in order of the series' label values.
+    order: Vec<u32>,
     /// Every series' label text, back to back.
     arena: String,
     /// Bytes of `arena` that belong to removed series (reclaimed when they are half of it).
@@ -120,7 +127,9 @@ struct OpenSeries<M> {
 impl<M> Default for OpenSeries<M> {
     fn default() -> Self {
         Self {
+            slots: Vec::new(),
             table: hashbrown::HashTable::new(),
+            order: Vec::new(),
             arena: String::new(),
             garbage: 0,
         }
@@ -134,42 +143,136 @@ fn text_of<'a, M>(arena: &'a str, child: &OpenChild<M>) -> &'a str {
     arena.get(start..start + child.len as usize).unwrap_or("")
 }
 
+/// Orders two series' label texts (`a="x",b="y"`, same label names) by their label values,
+/// compared as strings: the closing quote of a value sorts before any character, so `"x"`
+/// comes before `"x y"` (a plain byte compare would put the space first).
+fn compare_label_text(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |bytes: &[u8], i: usize| -> u16 {
+        match bytes.get(i) {
+            // A quote after an even number of backslashes ends a value: lowest.
+            Some(b'"') => {
+                let backslashes = bytes
+                    .get(..i)
+                    .unwrap_or_default()
+                    .iter()
+                    .rev()
+                    .take_while(|b| **b == b'\\')
+                    .count();
+                if backslashes % 2 == 0 {
+                    0
+                } else {
+                    u16::from(b'"') + 1
+                }
+            }
+            Some(byte) => u16::from(*byte) + 1,
+            None => 0,
+        }
+    };
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let at = a.iter().zip(b).position(|(x, y)| x != y);
+    match at {
+        Some(i) => key(a, i).cmp(&key(b, i)),
+        None => a.len().cmp(&b.len()),
+    }
+}
+
 impl<M> OpenSeries<M> {
     #[inline]
+    fn slot(&self, i: u32) -> Option<&OpenChild<M>> {
+        self.slots.get(i as usize)
+    }
+
+    #[inline]
+    fn text(&self, i: u32) -> &str {
+        self.slot(i).map_or("", |child| text_of(&self.arena, child))
+    }
+
+    #[inline]
     fn find<L: LabelSet>(&self, hash: u64, labels: &L) -> Option<&OpenChild<M>> {
-        self.table.find(hash, |child| {
-            labels.matches_encoded(text_of(&self.arena, child))
+        let i = self
+            .table
+            .find(hash, |&i| labels.matches_encoded(self.text(i)))?;
+        self.slot(*i)
+    }
+
+    /// The series, in order of their label values.
+    fn sorted(&self) -> impl Iterator<Item = (&str, &M)> {
+        self.order.iter().filter_map(|&i| {
+            self.slot(i)
+                .map(|child| (text_of(&self.arena, child), &child.metric))
         })
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Where the series with label text `text` is, or goes, in `order`.
+    fn position(&self, text: &str) -> Result<usize, usize> {
+        self.order
+            .binary_search_by(|&i| compare_label_text(self.text(i), text))
     }
 
     /// Adds a series; `false` when the arena cannot address more text (4 GiB).
     fn insert(&mut self, hash: u64, text: &str, metric: M) -> bool {
-        let (Ok(start), Ok(len)) = (u32::try_from(self.arena.len()), u32::try_from(text.len()))
-        else {
+        let (Ok(start), Ok(len), Ok(slot)) = (
+            u32::try_from(self.arena.len()),
+            u32::try_from(text.len()),
+            u32::try_from(self.slots.len()),
+        ) else {
             return false;
         };
         if start.checked_add(len).is_none() {
             return false;
         }
+        let at = self.position(text).unwrap_or_else(|at| at);
         self.arena.push_str(text);
-        let child = OpenChild {
+        self.slots.push(OpenChild {
             hash,
             start,
             len,
             metric,
-        };
-        self.table.insert_unique(hash, child, |child| child.hash);
+        });
+        self.order.insert(at, slot);
+        let slots = &self.slots;
+        self.table.insert_unique(hash, slot, |&i| {
+            slots.get(i as usize).map_or(0, |child| child.hash)
+        });
         true
     }
 
     fn remove<L: LabelSet>(&mut self, hash: u64, labels: &L) -> bool {
-        let Self { table, arena, .. } = self;
-        let found = table.find_entry(hash, |child| labels.matches_encoded(text_of(arena, child)));
-        let Ok(entry) = found else {
+        let Some(&slot) = self
+            .table
+            .find(hash, |&i| labels.matches_encoded(self.text(i)))
+        else {
             return false;
         };
-        let (child, _) = entry.remove();
-        self.garbage += child.len as usize;
+        if let Ok(at) = self.position(self.text(slot)) {
+            self.order.remove(at);
+        }
+        let Self { table, slots, .. } = self;
+        if let Ok(entry) = table.find_entry(hash, |&i| i == slot) {
+            entry.remove();
+        }
+        // The last slot moves into the freed one: its number changes in the table and
+        // in the order.
+        let last = u32::try_from(slots.len() - 1).unwrap_or(u32::MAX);
+        if slot != last {
+            if let Some(moved) = slots.last() {
+                let moved_hash = moved.hash;
+                if let Ok(mut entry) = table.find_entry(moved_hash, |&i| i == last) {
+                    *entry.get_mut() = slot;
+                }
+            }
+            if let Ok(at) = self.position(self.text(last)) {
+                if let Some(entry) = self.order.get_mut(at) {
+                    *entry = slot;
+                }
+            }
+        }
+        let removed = self.slots.swap_remove(slot as usize);
+        self.garbage += removed.len as usize;
         if self.garbage > 4096 && self.garbage * 2 > self.arena.len() {
             self.compact();
         }
@@ -179,7 +282,7 @@ impl<M> OpenSeries<M> {
     /// Copies the live series' text into a new arena, dropping removed series' text.
     fn compact(&mut self) {
         let mut fresh = String::with_capacity(self.arena.len() - self.garbage);
-        for child in self.table.iter_mut() {
+        for child in &mut self.slots {
             let start = fresh.len();
             fresh.push_str(text_of(&self.arena, child));
             // The new arena is smaller than the old one: the offset fits as it did.
@@ -517,7 +620,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
         if let Some(found) = series.find(hash, labels) {
             return Found::Series(found.metric.clone());
         }
-        if series.table.len() < open.limit.load(Ordering::Relaxed) {
+        if series.len() < open.limit.load(Ordering::Relaxed) {
             let mut text = String::new();
             labels.encode_labels(&mut text);
             let metric = make();
@@ -561,7 +664,6 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                 .series
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
-                .table
                 .len(),
         }
     }
@@ -697,9 +799,8 @@ impl<L: LabelSet + 'static, M: EncodeMetric + Clone> EncodeMetric for Family<L, 
             }
             Storage::Open(open) => {
                 let series = open.series.read().unwrap_or_else(PoisonError::into_inner);
-                for child in series.table.iter() {
-                    let labels = text_of(&series.arena, child);
-                    child.metric.encode(&mut encoder.with_labels(labels));
+                for (labels, metric) in series.sorted() {
+                    metric.encode(&mut encoder.with_labels(labels));
                 }
                 drop(series);
                 if open.routed.load(Ordering::Relaxed) {
@@ -848,6 +949,21 @@ impl<E: LabelValue + 'static> EncodeMetric for StateSet<E> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn label_texts_order_by_their_values() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        for (a, b, order) in [
+            ("a=\"x\"", "a=\"x y\"", Less),
+            ("a=\"x\",b=\"2\"", "a=\"x y\",b=\"1\"", Less),
+            ("a=\"b\"", "a=\"a\"", Greater),
+            ("a=\"x\\\"\"", "a=\"x\"", Greater),
+            ("a=\"x\\\\\"", "a=\"x\\\\y\"", Less),
+            ("a=\"x\"", "a=\"x\"", Equal),
+        ] {
+            assert_eq!(compare_label_text(a, b), order, "{a} {b}");
+        }
+    }
+
     use super::*;
 
     #[derive(crate::LabelSet, Clone)]

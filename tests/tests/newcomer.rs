@@ -184,3 +184,70 @@ fn a_dropped_future_is_cancelled_once_it_has_started() {
         Some(0.0)
     );
 }
+
+#[derive(promforge::LabelSet, Clone)]
+struct Peer {
+    peer: String,
+    zone: &'static str,
+}
+
+/// The series of a family come out ordered by their label values (compared as strings,
+/// as client_golang orders them), whatever order they were made in or removed: two
+/// scrapes diff cleanly.
+#[test]
+fn series_are_written_in_order_of_their_label_values() -> Result<(), promforge::Error> {
+    let registry = Registry::new();
+    let hits = promforge::Family::<Peer, promforge::Counter>::new();
+    registry.register("peer_hits", "Hits by peer.", hits.clone())?;
+    for (i, peer) in ["m", "b", "x y", "x", "a", "zz", "c", "b b"]
+        .iter()
+        .enumerate()
+    {
+        let zone = if i % 2 == 0 { "z2" } else { "z1" };
+        hits.inc(&Peer {
+            peer: (*peer).to_owned(),
+            zone,
+        });
+    }
+    assert!(hits.remove(&Peer {
+        peer: "c".into(),
+        zone: "z2"
+    }));
+    hits.inc(&Peer {
+        peer: "x".into(),
+        zone: "z0",
+    });
+    let e = check_exposition(&registry.render());
+    let rendered: Vec<(String, String)> = e
+        .family("peer_hits_total")
+        .expect("family")
+        .samples
+        .iter()
+        .map(|s| {
+            (
+                s.label("peer").unwrap_or("").to_owned(),
+                s.label("zone").unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = rendered.clone();
+    sorted.sort();
+    assert_eq!(rendered, sorted);
+    assert_eq!(rendered.len(), 8);
+
+    // The instrumented functions' shared families too.
+    let e = check_exposition(&REG.render());
+    let functions: Vec<[String; 4]> = e
+        .family("function_calls_total")
+        .expect("calls")
+        .samples
+        .iter()
+        .map(|s| {
+            ["function", "module", "result", "error"].map(|l| s.label(l).unwrap_or("").to_owned())
+        })
+        .collect();
+    let mut sorted = functions.clone();
+    sorted.sort();
+    assert_eq!(functions, sorted);
+    Ok(())
+}
