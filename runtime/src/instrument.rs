@@ -301,6 +301,8 @@ struct SiteMetrics {
     calls: OnceLock<Option<[(CallSeries, Overflow); 4]>>,
     /// Counters of `result="error", error="<variant>"`, by variant, resolved on first use.
     error_labels: [OnceLock<(&'static str, CallSeries, Overflow)>; 8],
+    /// Set once every variant of a closed error type has its series.
+    error_values: OnceLock<()>,
     /// Where durations go, when they are recorded in a histogram.
     duration: Option<Route<DurationSeries>>,
     /// The duration series, when they are recorded in a summary (`summary`).
@@ -652,6 +654,7 @@ impl SiteMetrics {
             count_calls: config.calls,
             calls: OnceLock::new(),
             error_labels: Default::default(),
+            error_values: OnceLock::new(),
             shared,
         }
     }
@@ -727,6 +730,34 @@ impl SiteMetrics {
         counter.inc();
     }
 
+    /// Makes every variant's `result="error"` series (at 0) and drops the `error=""` one.
+    #[cold]
+    fn make_error_series(&self, values: ErrorValues) {
+        self.error_values.get_or_init(|| {
+            if !self.count_calls {
+                return;
+            }
+            for variant in (0..).map_while(values) {
+                for slot in &self.error_labels {
+                    let (label, ..) = slot.get_or_init(|| {
+                        let (counter, overflow) = self.error_series(variant);
+                        (variant, counter, overflow)
+                    });
+                    if *label == variant {
+                        break;
+                    }
+                }
+                // Past the slots: made now, looked up at each error.
+                let _ = self.error_series(variant);
+            }
+            // The plain result series first (made at the first call otherwise, after this).
+            let _ = self.calls();
+            self.shared
+                .calls
+                .remove(&self.call_labels(CallResult::Error, ""));
+        });
+    }
+
     /// The `result="error", error="<variant>"` series.
     fn error_series(&self, error: &'static str) -> (CallSeries, Overflow) {
         self.register_calls();
@@ -750,6 +781,9 @@ pub enum Outcome {
     LabeledError(&'static str),
 }
 
+/// The values of a closed [`LabelValue`] error type, by index (`LabelValue::value_at`).
+pub type ErrorValues = fn(usize) -> Option<&'static str>;
+
 /// Wraps a reference to a returned value for the classification traits (autoref
 /// specialization: `(&&&Classify(&value)).__pf_outcome()` picks the most specific impl).
 #[derive(Debug)]
@@ -759,18 +793,28 @@ pub struct Classify<'a, T: ?Sized>(pub &'a T);
 pub trait ClassifyLabeledError {
     /// The outcome.
     fn __pf_outcome(&self) -> Outcome;
+    /// The error type's values.
+    fn __pf_error_values(&self) -> Option<ErrorValues>;
 }
 
 /// Any `Result`: `ok` or `error`.
 pub trait ClassifyResult {
     /// The outcome.
     fn __pf_outcome(&self) -> Outcome;
+    /// None: the error type is not a closed label value.
+    fn __pf_error_values(&self) -> Option<ErrorValues> {
+        None
+    }
 }
 
 /// Anything else: `ok`.
 pub trait ClassifyOther {
     /// The outcome.
     fn __pf_outcome(&self) -> Outcome;
+    /// None: not a `Result`.
+    fn __pf_error_values(&self) -> Option<ErrorValues> {
+        None
+    }
 }
 
 impl<T, E: LabelValue> ClassifyLabeledError for &&Classify<'_, Result<T, E>> {
@@ -783,6 +827,11 @@ impl<T, E: LabelValue> ClassifyLabeledError for &&Classify<'_, Result<T, E>> {
                 None => Outcome::Error,
             },
         }
+    }
+
+    #[inline]
+    fn __pf_error_values(&self) -> Option<ErrorValues> {
+        E::CARDINALITY.map(|_| E::value_at as ErrorValues)
     }
 }
 
@@ -840,6 +889,20 @@ impl CallGuard {
             start: None,
             done: true,
         }
+    }
+
+    /// The call returned with `outcome`; `error_values` lists the values of the function's
+    /// error type when it is a closed [`LabelValue`] enum (`LabelValue::value_at`): at the
+    /// first call, every variant's `result="error"` series is made at 0, and the
+    /// `error=""` one (which such a function never moves) is dropped.
+    #[inline]
+    pub fn finish_with(self, outcome: Outcome, error_values: Option<ErrorValues>) {
+        if let (Some(values), Some(metrics)) = (error_values, self.metrics) {
+            if metrics.error_values.get().is_none() {
+                metrics.make_error_series(values);
+            }
+        }
+        self.finish(outcome);
     }
 
     /// The call returned with `outcome`.

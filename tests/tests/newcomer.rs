@@ -251,3 +251,64 @@ fn series_are_written_in_order_of_their_label_values() -> Result<(), promforge::
     assert_eq!(functions, sorted);
     Ok(())
 }
+
+#[derive(promforge::LabelValue, Debug, Clone, Copy)]
+#[allow(dead_code, reason = "never returned: their series exist all the same")]
+enum StoreError {
+    Timeout,
+    NotFound,
+    Conflict,
+}
+
+static ERRORS: LazyLock<Registry> = LazyLock::new(Registry::new);
+
+#[instrument_metrics(registry = ERRORS)]
+fn load(key: u32) -> Result<u32, StoreError> {
+    match key {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(key),
+    }
+}
+
+/// A function whose error type is a closed `LabelValue` enum shows every variant's error
+/// series at 0 from its first call, and no `error=""` series (it could never move).
+#[test]
+fn every_error_variant_is_exposed_at_zero() {
+    assert_eq!(load(1).ok(), Some(1));
+    let e = check_exposition(&ERRORS.render());
+    for variant in ["timeout", "not_found", "conflict"] {
+        assert_eq!(
+            e.value(
+                "function_calls_total",
+                &[
+                    ("function", "load"),
+                    ("result", "error"),
+                    ("error", variant)
+                ]
+            ),
+            Some(0.0),
+            "{variant}"
+        );
+    }
+    assert_eq!(
+        e.value(
+            "function_calls_total",
+            &[("function", "load"), ("result", "error"), ("error", "")]
+        ),
+        None
+    );
+    assert!(load(0).is_err());
+    let e = check_exposition(&ERRORS.render());
+    assert_eq!(
+        e.value(
+            "function_calls_total",
+            &[
+                ("function", "load"),
+                ("result", "error"),
+                ("error", "not_found")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(calls(&e, "load", "ok"), Some(1.0));
+}

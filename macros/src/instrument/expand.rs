@@ -662,13 +662,20 @@ impl<'a> Generator<'a> {
             ret,
             ..
         } = self;
+        let classified = Ident::new("__pf_classified", Span::mixed_site());
+        let finish = if self.options.labels.is_empty() {
+            quote!(#guard.finish_with(#classified.__pf_outcome(), #classified.__pf_error_values()))
+        } else {
+            quote!(#guard.finish(#classified.__pf_outcome()))
+        };
         quote! {
-            #guard.finish({
+            {
                 use #instrument::{
                     ClassifyLabeledError as _, ClassifyOther as _, ClassifyResult as _,
                 };
-                (&&&#instrument::Classify(&#ret)).__pf_outcome()
-            });
+                let #classified = &&&#instrument::Classify(&#ret);
+                #finish;
+            }
             #ret
         }
     }
