@@ -47,6 +47,33 @@ async fn plain_async(x: u64) -> u64 {
     work(x)
 }
 
+#[derive(promforge::LabelValue, Clone, Copy)]
+enum Method {
+    Get,
+    Post,
+}
+
+/// Own families (`name`), no labels: what the labeled rows compare with.
+#[inline(never)]
+#[instrument_metrics(registry = REG, name = "own")]
+fn promforge_own(x: u64, _method: Method) -> u64 {
+    work(x)
+}
+
+/// A label from a closed `LabelValue` enum argument.
+#[inline(never)]
+#[instrument_metrics(registry = REG, name = "closed", labels(method = method))]
+fn promforge_closed_label(x: u64, method: Method) -> u64 {
+    work(x)
+}
+
+/// A label from an open (`&str`) argument.
+#[inline(never)]
+#[instrument_metrics(registry = REG, name = "open", labels(peer = peer))]
+fn promforge_open_label(x: u64, peer: &str) -> u64 {
+    work(x)
+}
+
 #[inline(never)]
 #[autometrics::autometrics]
 fn autometrics_sync(x: u64) -> u64 {
@@ -146,6 +173,47 @@ fn sync_calls(c: &mut Criterion) {
     g.finish();
 }
 
+fn labeled_calls(c: &mut Criterion) {
+    let mut g = c.benchmark_group("instrumented_call_labeled");
+    g.bench_function("promforge_no_label", |b| {
+        b.iter(|| promforge_own(black_box(7), black_box(Method::Get)))
+    });
+    g.bench_function("promforge_closed_label", |b| {
+        let mut i = 0u64;
+        b.iter(|| {
+            i += 1;
+            let method = if i % 2 == 0 {
+                Method::Get
+            } else {
+                Method::Post
+            };
+            promforge_closed_label(black_box(7), black_box(method))
+        })
+    });
+    g.bench_function("promforge_open_label", |b| {
+        let mut i = 0u64;
+        b.iter(|| {
+            i += 1;
+            let peer = if i % 2 == 0 { "alpha" } else { "beta" };
+            promforge_open_label(black_box(7), black_box(peer))
+        })
+    });
+    g.finish();
+    // The rows above must have recorded into their own series.
+    let text = REG.render();
+    for needle in [
+        "closed_calls_total{function=\"promforge_closed_label\"",
+        "open_calls_total{function=\"promforge_open_label\"",
+    ] {
+        assert!(c_filtered() || text.contains(needle), "{needle}");
+    }
+}
+
+/// Whether criterion was given a name filter (rows may then not have run).
+fn c_filtered() -> bool {
+    std::env::args().skip(1).any(|a| !a.starts_with('-'))
+}
+
 fn async_calls(c: &mut Criterion) {
     let mut g = c.benchmark_group("instrumented_call_async");
     let metered = Metered::default();
@@ -196,5 +264,5 @@ fn floor(c: &mut Criterion) {
     assert!(cells.iter().all(|c| c.load(Ordering::Relaxed) > 0));
 }
 
-criterion_group!(benches, sync_calls, async_calls, floor);
+criterion_group!(benches, sync_calls, labeled_calls, async_calls, floor);
 criterion_main!(benches);

@@ -59,7 +59,7 @@ use crate::Error;
 use crate::encode::{MetricType, SampleEncoder};
 use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
-use crate::metrics::{Counter, EncodeMetric, Histogram, Summary};
+use crate::metrics::{EncodeMetric, Histogram, Summary};
 use crate::registry::{Registry, default_registry};
 use crate::thread_cells::{CallSeries, DurationSeries, Ending, InFlightSeries, SiteCells};
 
@@ -82,6 +82,11 @@ pub enum CallResult {
     Cancelled,
     /// Unwound from a panic.
     Panic,
+}
+
+impl CallResult {
+    /// Every result, in the order of their index.
+    pub const ALL: [CallResult; 4] = [Self::Ok, Self::Error, Self::Cancelled, Self::Panic];
 }
 
 /// The labels of the shared calls family.
@@ -107,10 +112,39 @@ pub type LabelText = Cow<'static, str>;
 /// The text of a label value taken from an argument at the start of a call.
 #[inline]
 pub fn label_text<V: LabelValue>(value: &V) -> LabelText {
-    match V::value_at(value.index()) {
-        Some(text) if V::CARDINALITY.is_some() => Cow::Borrowed(text),
-        _ => Cow::Owned(value.label_value().into_owned()),
+    label_parts(value).0
+}
+
+/// A label value's place among its type's values (`(cardinality, index)`) when the type is
+/// closed; `None` for an open type.
+pub type LabelIndex = Option<(usize, usize)>;
+
+/// The text of a label value taken from an argument, and its place among its type's values
+/// when the type is closed.
+#[inline]
+pub fn label_parts<V: LabelValue>(value: &V) -> (LabelText, LabelIndex) {
+    let index = value.index();
+    match (V::CARDINALITY, V::value_at(index)) {
+        (Some(cardinality), Some(text)) => (Cow::Borrowed(text), Some((cardinality, index))),
+        _ => (Cow::Owned(value.label_value().into_owned()), None),
     }
+}
+
+/// The most label combinations of a labeled site counted in per-thread cells; the others
+/// (and every open label) go through the site's family.
+const MAX_COMBOS: usize = 64;
+
+/// The combination of a call's label values, when every label is of a closed type and the
+/// combination is one of the first [`MAX_COMBOS`]: its calls are then counted in per-thread
+/// cells, like an unlabeled function's.
+#[inline]
+pub fn label_combo(parts: &[LabelIndex]) -> Option<usize> {
+    let mut combo = 0usize;
+    for part in parts {
+        let (cardinality, index) = (*part)?;
+        combo = combo.checked_mul(cardinality)?.checked_add(index)?;
+    }
+    (combo < MAX_COMBOS).then_some(combo)
 }
 
 /// What the attribute says about one call site, fixed at compile time.
@@ -519,19 +553,21 @@ impl Site {
 
     /// Starts a call of a site whose attribute takes labels from the arguments, recorded in
     /// the default registry. `make_labels` is built at the start of the call (it owns the
-    /// label values taken from the arguments) and called once with the call's result —
-    /// also when the call is cancelled or panics.
+    /// label values taken from the arguments) and called with the call's result — also
+    /// when the call is cancelled or panics. `combo` is [`label_combo`] of the values: when
+    /// they are all closed, the call is counted in per-thread cells of the combination.
     #[inline]
     pub fn start_labeled<L, F>(
         &'static self,
         family: &'static LabeledCalls<L>,
+        combo: Option<usize>,
         make_labels: F,
     ) -> LabeledCallGuard<L, F>
     where
         L: LabelSet + 'static,
-        F: FnOnce(CallResult, &'static str) -> L,
+        F: Fn(CallResult, &'static str) -> L,
     {
-        self.start_labeled_in(default_registry(), family, make_labels)
+        self.start_labeled_in(default_registry(), family, combo, make_labels)
     }
 
     /// [`start_labeled`](Self::start_labeled), recorded in `registry`.
@@ -540,11 +576,12 @@ impl Site {
         &'static self,
         registry: &Registry,
         family: &'static LabeledCalls<L>,
+        combo: Option<usize>,
         make_labels: F,
     ) -> LabeledCallGuard<L, F>
     where
         L: LabelSet + 'static,
-        F: FnOnce(CallResult, &'static str) -> L,
+        F: Fn(CallResult, &'static str) -> L,
     {
         let mut guard = self.start_in(registry);
         // The labeled guard does the counting; the plain one only times and tracks.
@@ -552,6 +589,7 @@ impl Site {
         LabeledCallGuard {
             guard,
             family,
+            combo,
             make_labels: Some(make_labels),
         }
     }
@@ -993,16 +1031,18 @@ impl Drop for CallGuard {
 
 /// A call of a site with labels from its arguments; see [`Site::start_labeled`].
 #[must_use = "dropping the guard at once records a cancelled call"]
-pub struct LabeledCallGuard<L: LabelSet + 'static, F: FnOnce(CallResult, &'static str) -> L> {
+pub struct LabeledCallGuard<L: LabelSet + 'static, F: Fn(CallResult, &'static str) -> L> {
     guard: CallGuard,
     family: &'static LabeledCalls<L>,
+    /// The combination of the label values, when they are all closed (see [`label_combo`]).
+    combo: Option<usize>,
     make_labels: Option<F>,
 }
 
 impl<L, F> LabeledCallGuard<L, F>
 where
     L: LabelSet + 'static,
-    F: FnOnce(CallResult, &'static str) -> L,
+    F: Fn(CallResult, &'static str) -> L,
 {
     /// The call returned with `outcome`.
     #[inline]
@@ -1024,18 +1064,38 @@ where
         let Some(metrics) = self.guard.metrics else {
             return;
         };
-        if metrics.count_calls {
-            self.family
-                .family(&metrics.shared)
-                .inc(&make_labels(result, error));
+        if !metrics.count_calls {
+            return;
         }
+        // Closed label values without an error variant: this thread's cells of the
+        // combination, as for an unlabeled function.
+        if error.is_empty() {
+            let cells = self.combo.and_then(|combo| {
+                self.family
+                    .combo_cells(&metrics.shared, combo, &make_labels)
+            });
+            if let Some(cells) = cells {
+                cells.leave(Ending {
+                    in_flight: false,
+                    seconds: None,
+                    result: Some(result as usize),
+                });
+                return;
+            }
+        }
+        let (series, overflow) = self
+            .family
+            .family(&metrics.shared)
+            .get_or_insert_with(&make_labels(result, error), CallSeries::default);
+        Overflow(overflow).note();
+        series.inc();
     }
 }
 
 impl<L, F> Drop for LabeledCallGuard<L, F>
 where
     L: LabelSet + 'static,
-    F: FnOnce(CallResult, &'static str) -> L,
+    F: Fn(CallResult, &'static str) -> L,
 {
     fn drop(&mut self) {
         let result = if std::thread::panicking() {
@@ -1050,7 +1110,7 @@ where
 impl<L, F> std::fmt::Debug for LabeledCallGuard<L, F>
 where
     L: LabelSet + 'static,
-    F: FnOnce(CallResult, &'static str) -> L,
+    F: Fn(CallResult, &'static str) -> L,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LabeledCallGuard")
@@ -1064,7 +1124,10 @@ where
 /// sharing a `name` (and so a calls family name) are exposed together under it, provided
 /// they take the same labels.
 pub struct LabeledCalls<L: LabelSet> {
-    family: OnceLock<Family<L, Counter>>,
+    family: OnceLock<Family<L, CallSeries>>,
+    /// Per label combination (see [`label_combo`]): the per-thread cells its calls are
+    /// counted in, or `None` when the family gave other series (past its limit).
+    combos: [OnceLock<Option<Arc<SiteCells>>>; MAX_COMBOS],
 }
 
 impl<L: LabelSet> std::fmt::Debug for LabeledCalls<L> {
@@ -1079,10 +1142,35 @@ impl<L: LabelSet + 'static> LabeledCalls<L> {
     pub const fn new() -> Self {
         Self {
             family: OnceLock::new(),
+            combos: [const { OnceLock::new() }; MAX_COMBOS],
         }
     }
 
-    fn family(&self, shared: &SharedFamilies) -> &Family<L, Counter> {
+    /// The cells of label combination `combo` (made at its first call, with its four result
+    /// series in the family as views of them).
+    #[inline]
+    fn combo_cells(
+        &self,
+        shared: &SharedFamilies,
+        combo: usize,
+        make_labels: &impl Fn(CallResult, &'static str) -> L,
+    ) -> Option<&Arc<SiteCells>> {
+        let slot = self.combos.get(combo)?;
+        slot.get_or_init(|| {
+            let family = self.family(shared);
+            let cells = Arc::new(SiteCells::new(Histogram::new()));
+            let all_cells = CallResult::ALL.iter().all(|&result| {
+                let (series, _) = family.get_or_insert_with(&make_labels(result, ""), || {
+                    CallSeries::Site(Arc::clone(&cells), result as usize)
+                });
+                series.is_site(&cells, result as usize)
+            });
+            all_cells.then_some(cells)
+        })
+        .as_ref()
+    }
+
+    fn family(&self, shared: &SharedFamilies) -> &Family<L, CallSeries> {
         self.family.get_or_init(|| {
             let family = Family::new();
             if let Err(e) = shared.add_labeled(L::NAMES, Box::new(family.clone())) {
@@ -1098,6 +1186,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::metrics::Counter;
 
     const fn config(name: &'static str, summary: Option<SummaryOptions>) -> SiteConfig {
         SiteConfig {

@@ -314,3 +314,68 @@ fn a_failing_group_is_never_visible_half_registered() -> Result<(), Error> {
     assert_eq!(e.value("integrity_second_total", &[]), Some(2.0));
     Ok(())
 }
+
+#[derive(promforge::LabelValue, Clone, Copy, PartialEq)]
+enum Verb {
+    Get,
+    Put,
+}
+
+static LABELED: LazyLock<Registry> = LazyLock::new(Registry::new);
+
+#[instrument_metrics(registry = LABELED, name = "verb_call", labels(verb = verb, peer = peer))]
+fn verb_call(verb: Verb, peer: &str, fail: bool) -> Result<(), String> {
+    std::hint::black_box(peer);
+    if fail { Err("no".into()) } else { Ok(()) }
+}
+
+#[instrument_metrics(registry = LABELED, name = "closed_call", labels(verb = verb))]
+fn closed_call(verb: Verb, fail: bool) -> Result<(), String> {
+    if verb == Verb::Put && fail {
+        Err("no".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Labels from arguments: closed values counted in per-thread cells, open ones through
+/// the family, from threads that come and go: every call counted once, in its series.
+#[test]
+fn labeled_calls_are_exact_from_many_threads() {
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..1_000u32 {
+                    let verb = if i % 2 == 0 { Verb::Get } else { Verb::Put };
+                    let fail = i % 5 == 0;
+                    closed_call(verb, fail).ok();
+                    verb_call(verb, if t % 2 == 0 { "a" } else { "b" }, fail).ok();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert!(thread.join().is_ok());
+    }
+    let e = check_exposition(&LABELED.render());
+    let closed = |verb: &str, result: &str| {
+        e.value(
+            "closed_call_calls_total",
+            &[("verb", verb), ("result", result)],
+        )
+        .unwrap_or(0.0)
+    };
+    // Per thread: 500 get (all ok), 500 put of which 100 fail (i % 5 == 0 and odd i).
+    assert_eq!(closed("get", "ok"), 8.0 * 500.0);
+    assert_eq!(closed("put", "ok"), 8.0 * 400.0);
+    assert_eq!(closed("put", "error"), 8.0 * 100.0);
+    assert_eq!(closed("get", "error"), 0.0);
+    let open = |peer: &str, result: &str| {
+        e.sum(
+            "verb_call_calls_total",
+            &[("peer", peer), ("result", result)],
+        )
+    };
+    assert_eq!(open("a", "ok") + open("a", "error"), 4.0 * 1000.0);
+    assert_eq!(open("b", "error"), 4.0 * 200.0);
+}

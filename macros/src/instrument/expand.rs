@@ -587,12 +587,27 @@ impl<'a> Generator<'a> {
     /// of the call, before the body moves the arguments.
     fn label_values(&self) -> TokenStream {
         let instrument = &self.instrument;
-        let lets = self.options.labels.iter().map(|label| {
-            let (local, expr) = (&label.local, &label.expr);
-            let value = quote_spanned!(expr.span()=> #instrument::label_text(&(#expr)));
-            quote!(let #local = #value;)
-        });
-        quote!(#(#lets)*)
+        if self.options.labels.is_empty() {
+            return TokenStream::new();
+        }
+        let combo = Ident::new("__pf_combo", Span::mixed_site());
+        let indexes: Vec<Ident> = (0..self.options.labels.len())
+            .map(|i| Ident::new(&format!("__pf_index_{i}"), Span::mixed_site()))
+            .collect();
+        let lets = self
+            .options
+            .labels
+            .iter()
+            .zip(&indexes)
+            .map(|(label, index)| {
+                let (local, expr) = (&label.local, &label.expr);
+                let value = quote_spanned!(expr.span()=> #instrument::label_parts(&(#expr)));
+                quote!(let (#local, #index) = #value;)
+            });
+        quote! {
+            #(#lets)*
+            let #combo = #instrument::label_combo(&[#(#indexes),*]);
+        }
     }
 
     /// The label values, then the guard.
@@ -632,8 +647,9 @@ impl<'a> Generator<'a> {
         let error = Ident::new("__pf_error", Span::mixed_site());
         let fields = options.labels.iter().map(|label| {
             let (field, local) = (&label.field, &label.local);
-            quote!(#field: #local)
+            quote!(#field: ::core::clone::Clone::clone(&#local))
         });
+        let combo = Ident::new("__pf_combo", Span::mixed_site());
         let make_labels = quote! {
             move |#result: #instrument::CallResult, #error: &'static ::core::primitive::str| {
                 #labels_struct {
@@ -646,9 +662,9 @@ impl<'a> Generator<'a> {
             }
         };
         let start = match registry {
-            None => quote!(#site_ref.start_labeled(&#labeled, #make_labels)),
+            None => quote!(#site_ref.start_labeled(&#labeled, #combo, #make_labels)),
             Some(registry) => {
-                quote!(#site_ref.start_labeled_in(#registry, &#labeled, #make_labels))
+                quote!(#site_ref.start_labeled_in(#registry, &#labeled, #combo, #make_labels))
             }
         };
         quote!(let #guard = #start;)
