@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::encode::{EncodeValue, MetricType, SampleEncoder};
+use crate::encoding::{EncodeValue, ExpositionWriter, FamilyMeta, MetricEncoder, MetricType};
 
 /// One family a [`Collector`] writes.
 #[derive(Debug, Clone)]
@@ -74,19 +74,19 @@ pub trait Collector: Send + Sync + 'static {
 /// Where a [`Collector`] writes its samples: one buffer per family, so samples written in
 /// any order come out grouped under their family's header.
 pub struct CollectorEncoder<'a> {
-    names: &'a [String],
+    families: &'a [FamilyMeta],
     const_labels: &'a str,
     buffers: &'a mut [Vec<u8>],
 }
 
 impl<'a> CollectorEncoder<'a> {
     pub(crate) fn new(
-        names: &'a [String],
+        families: &'a [FamilyMeta],
         const_labels: &'a str,
         buffers: &'a mut [Vec<u8>],
     ) -> Self {
         Self {
-            names,
+            families,
             const_labels,
             buffers,
         }
@@ -97,22 +97,27 @@ impl<'a> CollectorEncoder<'a> {
     /// An index out of range is ignored.
     #[inline]
     pub fn sample<V: EncodeValue>(&mut self, family: usize, labels: &str, value: V) {
-        self.with_family(family, labels, |encoder| encoder.sample("", "", value));
+        let Some(meta) = self.families.get(family) else {
+            return;
+        };
+        let metric_type = meta.metric_type();
+        self.with_family(family, labels, |encoder| encoder.value(metric_type, value));
     }
 
     /// Runs `write` with an encoder for family `family` and the series `labels`, for
-    /// multi-line samples (a histogram's buckets, a summary's quantiles).
+    /// samples of several values (a histogram's buckets, a summary's quantiles).
     #[inline]
     pub fn with_family(
         &mut self,
         family: usize,
         labels: &str,
-        write: impl FnOnce(&mut SampleEncoder<'_>),
+        write: impl FnOnce(&mut MetricEncoder<'_>),
     ) {
-        let (Some(name), Some(buf)) = (self.names.get(family), self.buffers.get_mut(family)) else {
+        let (Some(meta), Some(buf)) = (self.families.get(family), self.buffers.get_mut(family))
+        else {
             return;
         };
-        let mut encoder = SampleEncoder::new(buf, name, self.const_labels);
+        let mut encoder = ExpositionWriter::sample_buffer(buf, meta.name(), self.const_labels);
         write(&mut encoder.with_labels(labels));
     }
 }
@@ -120,10 +125,8 @@ impl<'a> CollectorEncoder<'a> {
 /// A registered collector and its reusable per-family buffers.
 pub(crate) struct CollectorEntry {
     pub(crate) collector: Box<dyn Collector>,
-    /// Full family names, in the order of `families()`.
-    pub(crate) names: Vec<String>,
-    /// `# HELP`/`# TYPE` headers, same order.
-    pub(crate) headers: Vec<String>,
+    /// The families, in the order of `families()`.
+    pub(crate) families: Vec<FamilyMeta>,
     pub(crate) buffers: Mutex<Vec<Vec<u8>>>,
     /// `collector="<first family>"`, escaped: this collector's label on the errors counter.
     pub(crate) error_label: String,
@@ -134,14 +137,14 @@ pub(crate) struct CollectorEntry {
 impl CollectorEntry {
     /// Collects into the reused buffers and appends every family (header and samples) to
     /// `out`. A family with no samples this time is left out.
-    pub(crate) fn render(&self, const_labels: &str, out: &mut Vec<u8>) {
+    pub(crate) fn render(&self, const_labels: &str, out: &mut ExpositionWriter<'_>) {
         let mut buffers = self.buffers.lock().unwrap_or_else(PoisonError::into_inner);
         for buf in buffers.iter_mut() {
             buf.clear();
         }
         let collected = std::panic::catch_unwind(AssertUnwindSafe(|| {
             self.collector.collect(&mut CollectorEncoder::new(
-                &self.names,
+                &self.families,
                 const_labels,
                 &mut buffers,
             ));
@@ -152,10 +155,9 @@ impl CollectorEntry {
             self.errors.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        for (header, buf) in self.headers.iter().zip(buffers.iter()) {
+        for (meta, buf) in self.families.iter().zip(buffers.iter()) {
             if !buf.is_empty() {
-                out.extend_from_slice(header.as_bytes());
-                out.extend_from_slice(buf);
+                out.family_encoded(meta, buf);
             }
         }
     }

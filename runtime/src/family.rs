@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::Error;
-use crate::encode::{MetricType, SampleEncoder, push_label_pair};
+use crate::encoding::{MetricEncoder, MetricType, push_label_pair};
 use crate::labels::{LabelSet, LabelValue};
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::check_user_label_name;
@@ -790,7 +790,7 @@ impl<L: LabelSet + 'static, M: EncodeMetric + Clone> EncodeMetric for Family<L, 
         self.inner.metric_type
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         match &self.inner.storage {
             Storage::Closed(children) => {
                 for child in children.iter() {
@@ -933,12 +933,10 @@ impl<E: LabelValue + 'static> EncodeMetric for StateSet<E> {
         MetricType::Gauge
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let current = self.inner.current.load(Ordering::Relaxed);
         for (i, labels) in self.inner.labels.iter().enumerate() {
-            encoder
-                .with_labels(labels)
-                .sample("", "", u64::from(i == current));
+            encoder.with_labels(labels).state(i == current);
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
-use crate::encode::{MetricType, push_label_pair};
+use crate::encoding::{MetricType, push_label_pair};
 use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
 use crate::metrics::SummaryOptions;
@@ -438,8 +438,7 @@ pub fn write_aggregate_summary(
     count: f64,
 ) {
     out.with_family(family, labels, |encoder| {
-        encoder.sample("_sum", "", sum);
-        encoder.sample("_count", "", count);
+        encoder.summary(&crate::encoding::QuantileLabels::new(&[]), [], sum, count);
     });
 }
 

@@ -374,7 +374,7 @@ impl<M: EncodeMetric> EncodeMetric for Named<M> {
         self.metric.metric_type()
     }
 
-    fn encode(&self, encoder: &mut crate::encode::SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut crate::encoding::MetricEncoder<'_>) {
         self.metric.encode(encoder);
     }
 

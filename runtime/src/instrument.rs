@@ -56,7 +56,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use crate::Error;
-use crate::encode::{MetricType, SampleEncoder};
+use crate::encoding::{MetricEncoder, MetricType};
 use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
 use crate::metrics::{EncodeMetric, Histogram, Summary};
@@ -276,7 +276,7 @@ impl EncodeMetric for SharedLabeled {
         MetricType::Counter
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let members = self
             .0
             .members

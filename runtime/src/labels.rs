@@ -31,7 +31,7 @@ use std::borrow::Cow;
 
 use std::hash::Hasher;
 
-use crate::encode::push_label_pair;
+use crate::encoding::push_label_pair;
 
 /// The value of one label.
 ///
@@ -72,7 +72,7 @@ pub trait LabelValue {
     /// [`label_value`](Self::label_value); integers write their digits without allocating.
     #[inline]
     fn encode_value(&self, out: &mut String) {
-        crate::encode::escape_label_value_into(&self.label_value(), out);
+        crate::encoding::escape_label_value_into(&self.label_value(), out);
     }
 
     /// If `text` starts with what [`encode_value`](Self::encode_value) writes for this
@@ -80,7 +80,7 @@ pub trait LabelValue {
     /// without building the lookup's text.
     #[inline]
     fn strip_encoded<'t>(&self, text: &'t str) -> Option<&'t str> {
-        crate::encode::strip_escaped_label_value(text, &self.label_value())
+        crate::encoding::strip_escaped_label_value(text, &self.label_value())
     }
 
     /// Feeds the value's identity into a hasher (what an open family hashes on lookup):

@@ -34,7 +34,7 @@
 extern crate self as promforge;
 
 mod collector;
-pub mod encode;
+pub mod encoding;
 #[cfg(feature = "exporter")]
 mod endpoints;
 mod error;
@@ -61,7 +61,7 @@ mod thread_cells;
 pub mod tokio_runtime;
 
 pub use collector::{Collector, CollectorEncoder, FamilyDesc};
-pub use encode::MetricType;
+pub use encoding::MetricType;
 pub use error::{Error, set_error_handler};
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, ExporterHandle, exporter};
@@ -95,7 +95,7 @@ pub use registry::{
 /// What the generated code of `promforge-macros` names. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::encode::{SampleEncoder, push_label_pair};
+    pub use crate::encoding::push_label_pair;
     pub use crate::group;
     pub use crate::instrument;
     pub use crate::labels::derive_support;

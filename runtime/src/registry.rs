@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
 use crate::Error;
 use crate::collector::{Collector, CollectorEntry};
-use crate::encode::{MetricType, SampleEncoder, escape_help_into, push_label_pair};
+use crate::encoding::{ExpositionWriter, FamilyMeta, MetricType, push_label_pair};
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::{check_metric_name, check_user_label_name};
 
@@ -18,15 +18,13 @@ pub const ENV_ENVIRONMENT: &str = "PROMFORGE_ENVIRONMENT";
 /// The family counting updates that went to an overflow series because a family of open
 /// label sets reached its cardinality limit (label `metric`: that family's name).
 pub const OVERFLOW_FAMILY: &str = "promforge_cardinality_overflow_total";
-const OVERFLOW_HEADER: &str = "# HELP promforge_cardinality_overflow_total Updates sent to a family's overflow series because it reached its cardinality limit.\n# TYPE promforge_cardinality_overflow_total counter\n";
 
 /// The family counting scrapes in which a collector (a snapshot source, a stats closure)
 /// panicked; its samples were left out of that scrape (label `collector`: its first family).
 pub const SCRAPE_ERRORS_FAMILY: &str = "promforge_scrape_errors_total";
-const SCRAPE_ERRORS_HEADER: &str = "# HELP promforge_scrape_errors_total Scrapes in which a collector failed; its samples were left out.\n# TYPE promforge_scrape_errors_total counter\n";
 
 /// The `Content-Type` of [`Registry::render`]'s output.
-pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub const TEXT_CONTENT_TYPE: &str = crate::encoding::text::CONTENT_TYPE;
 
 /// A set of metric families, rendered together on a scrape.
 ///
@@ -71,6 +69,23 @@ struct State {
     foreign: Vec<prometheus::Registry>,
 }
 
+/// Writes the series of a bookkeeping family (`(labels, value)`), with its header only when
+/// there is one.
+fn bookkeeping<'a>(
+    out: &mut ExpositionWriter<'_>,
+    meta: &FamilyMeta,
+    series: impl Iterator<Item = (&'a str, u64)>,
+) {
+    let mut series = series.peekable();
+    if series.peek().is_none() {
+        return;
+    }
+    let mut encoder = out.family(meta);
+    for (labels, value) in series {
+        encoder.with_labels(labels).counter(value);
+    }
+}
+
 impl Default for State {
     fn default() -> Self {
         Self {
@@ -96,21 +111,36 @@ thread_local! {
     static BATCH: std::cell::RefCell<Option<Batch>> = const { std::cell::RefCell::new(None) };
 }
 
-/// A family's full name, the sample names it writes, and its `# HELP`/`# TYPE` header.
+/// A family's full name, the sample names it writes, and its description.
 struct Prepared {
     full: String,
     samples: Vec<String>,
-    header: String,
+    meta: FamilyMeta,
 }
 
 struct Family {
     name: String,
     /// `metric="<name>"`, escaped: the label of this family's overflow counter series.
     overflow_label: String,
-    /// `# HELP …\n# TYPE …\n`, rendered at registration.
-    header: String,
+    meta: FamilyMeta,
     metric: Box<dyn EncodeMetric>,
 }
+
+/// The registry's own families (bookkeeping), described once.
+static OVERFLOW_META: LazyLock<FamilyMeta> = LazyLock::new(|| {
+    FamilyMeta::new(
+        OVERFLOW_FAMILY,
+        "Updates sent to a family's overflow series because it reached its cardinality limit.",
+        MetricType::Counter,
+    )
+});
+static SCRAPE_ERRORS_META: LazyLock<FamilyMeta> = LazyLock::new(|| {
+    FamilyMeta::new(
+        SCRAPE_ERRORS_FAMILY,
+        "Scrapes in which a collector failed; its samples were left out.",
+        MetricType::Counter,
+    )
+});
 
 /// Builds a [`Registry`] with a name prefix and constant labels.
 #[derive(Debug, Default, Clone)]
@@ -246,7 +276,7 @@ impl Registry {
         let Prepared {
             full,
             samples,
-            header,
+            meta,
         } = self.prepare(name, help, metric_type)?;
 
         if let Some(label) = metric
@@ -264,7 +294,7 @@ impl Registry {
         let family = Family {
             name: full.clone(),
             overflow_label,
-            header,
+            meta,
             metric: Box::new(metric),
         };
 
@@ -406,7 +436,7 @@ impl Registry {
         }
     }
 
-    /// Checks a family's name and help and renders its header.
+    /// Checks a family's name and help and describes it.
     fn prepare(&self, name: &str, help: &str, metric_type: MetricType) -> Result<Prepared, Error> {
         check_metric_name(name)?;
         let mut full = format!("{}{}", self.inner.prefix, name);
@@ -425,20 +455,10 @@ impl Registry {
                     .map(|s| format!("{full}{s}")),
             )
             .collect();
-        let mut header = String::with_capacity(full.len() * 2 + help.len() + 24);
-        header.push_str("# HELP ");
-        header.push_str(&full);
-        header.push(' ');
-        escape_help_into(help, &mut header);
-        header.push_str("\n# TYPE ");
-        header.push_str(&full);
-        header.push(' ');
-        header.push_str(metric_type.as_str());
-        header.push('\n');
         Ok(Prepared {
+            meta: FamilyMeta::new(full.clone(), help, metric_type),
             full,
             samples,
-            header,
         })
     }
 
@@ -448,7 +468,7 @@ impl Registry {
     pub fn register_collector<C: Collector>(&self, collector: C) -> Result<Vec<String>, Error> {
         let descs = collector.families();
         let mut names = Vec::with_capacity(descs.len());
-        let mut headers = Vec::with_capacity(descs.len());
+        let mut metas = Vec::with_capacity(descs.len());
         let mut samples: Vec<String> = Vec::new();
         for desc in &descs {
             let prepared = self.prepare(&desc.name, &desc.help, desc.metric_type)?;
@@ -460,7 +480,7 @@ impl Registry {
             }
             samples.extend(prepared.samples);
             names.push(prepared.full);
-            headers.push(prepared.header);
+            metas.push(prepared.meta);
         }
         let mut state = self.write_state();
         if let Some(taken) = samples.iter().find(|s| state.sample_names.contains(*s)) {
@@ -481,8 +501,7 @@ impl Registry {
             errors: AtomicU64::new(0),
             collector: Box::new(collector),
             buffers: Mutex::new(vec![Vec::new(); names.len()]),
-            names: names.clone(),
-            headers,
+            families: metas,
         });
         Ok(names)
     }
@@ -598,45 +617,30 @@ impl Registry {
         buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
         let state = self.read_state();
         let const_labels = self.inner.const_labels_rendered.as_str();
+        let mut out = ExpositionWriter::text(buf, const_labels);
         let mut bounded = false;
         for family in &state.families {
-            buf.extend_from_slice(family.header.as_bytes());
-            let mut encoder = SampleEncoder::new(buf, &family.name, const_labels);
-            family.metric.encode(&mut encoder);
+            family.metric.encode(&mut out.family(&family.meta));
             bounded |= family.metric.cardinality_overflow().is_some();
         }
         for collector in &state.collectors {
-            collector.render(const_labels, buf);
+            collector.render(const_labels, &mut out);
         }
         // The bookkeeping families show only their series that are not 0 (and not at all
         // while every series is 0): nothing a user did not ask for in a healthy exposition.
-        let mut header = false;
-        for collector in &state.collectors {
+        let errors = state.collectors.iter().filter_map(|collector| {
             let errors = collector.errors.load(Ordering::Relaxed);
-            if errors == 0 {
-                continue;
-            }
-            if !std::mem::replace(&mut header, true) {
-                buf.extend_from_slice(SCRAPE_ERRORS_HEADER.as_bytes());
-            }
-            SampleEncoder::new(buf, SCRAPE_ERRORS_FAMILY, const_labels)
-                .with_labels(&collector.error_label)
-                .sample("", "", errors);
-        }
+            (errors > 0).then_some((collector.error_label.as_str(), errors))
+        });
+        bookkeeping(&mut out, &SCRAPE_ERRORS_META, errors);
         if bounded {
-            let mut header = false;
-            for family in &state.families {
-                let Some(count) = family.metric.cardinality_overflow().filter(|c| *c > 0) else {
-                    continue;
-                };
-                if !std::mem::replace(&mut header, true) {
-                    buf.extend_from_slice(OVERFLOW_HEADER.as_bytes());
-                }
-                SampleEncoder::new(buf, OVERFLOW_FAMILY, const_labels)
-                    .with_labels(&family.overflow_label)
-                    .sample("", "", count);
-            }
+            let overflows = state.families.iter().filter_map(|family| {
+                let count = family.metric.cardinality_overflow().filter(|c| *c > 0)?;
+                Some((family.overflow_label.as_str(), count))
+            });
+            bookkeeping(&mut out, &OVERFLOW_META, overflows);
         }
+        out.finish();
         if !state.foreign.is_empty() {
             self.render_foreign(&state, buf);
         }

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
-use crate::encode::{MetricType, push_label_pair};
+use crate::encoding::{MetricType, push_label_pair};
 use crate::registry::Registry;
 use crate::{Error, Gauge};
 

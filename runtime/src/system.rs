@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
-use crate::encode::{MetricType, push_label_pair};
+use crate::encoding::{MetricType, push_label_pair};
 use crate::registry::Registry;
 
 #[derive(Default)]

@@ -25,7 +25,7 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::encode::{MetricType, SampleEncoder};
+use crate::encoding::{MetricEncoder, MetricType};
 use crate::metrics::{Counter, EncodeMetric, Gauge, Histogram};
 
 /// Slot numbers of running threads; a number is reused (lowest first) after its thread
@@ -312,7 +312,7 @@ impl SiteCells {
         (started.wrapping_sub(ended) as i64).max(0)
     }
 
-    fn encode_durations(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode_durations(&self, encoder: &mut MetricEncoder<'_>) {
         let n = self.shape.buckets().len() + 1;
         let counts: Vec<u64> = (0..n)
             .map(|i| self.total(|c| c.bucket(i).map_or(0, |v| v.load(Ordering::Relaxed))))
@@ -364,12 +364,12 @@ impl EncodeMetric for CallSeries {
         MetricType::Counter
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let value = match self {
             Self::Counter(counter) => counter.get(),
             Self::Site(cells, result) => cells.calls(*result),
         };
-        encoder.sample("", "", value);
+        encoder.counter(value);
     }
 }
 
@@ -405,7 +405,7 @@ impl EncodeMetric for DurationSeries {
         MetricType::Histogram
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         match self {
             Self::Histogram(histogram) => histogram.encode(encoder),
             Self::Site(cells) => cells.encode_durations(encoder),
@@ -452,12 +452,12 @@ impl EncodeMetric for InFlightSeries {
         MetricType::Gauge
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let value = match self {
             Self::Gauge(gauge) => gauge.get(),
             Self::Site(cells) => cells.in_flight(),
         };
-        encoder.sample("", "", value);
+        encoder.gauge(value);
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
-use crate::encode::MetricType;
+use crate::encoding::MetricType;
 use crate::registry::Registry;
 use crate::{Error, Histogram};
 

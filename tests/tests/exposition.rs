@@ -254,15 +254,11 @@ impl promforge::Collector for WorkerStats {
         // Interleaved on purpose: worker by worker, family by family.
         for (id, messages, memory_mb) in &self.workers {
             let mut labels = String::new();
-            promforge::encode::push_label_pair(&mut labels, "worker_id", &id.to_string());
+            promforge::encoding::push_label_pair(&mut labels, "worker_id", &id.to_string());
             out.sample(0, &labels, *messages);
             out.sample(1, &labels, memory_mb * 1_048_576.0);
-            out.with_family(3, &labels, |enc| {
-                enc.sample("_bucket", "le=\"10\"", 1u64);
-                enc.sample("_bucket", "le=\"+Inf\"", 2u64);
-                enc.sample("_sum", "", 25.0);
-                enc.sample("_count", "", 2u64);
-            });
+            let buckets = promforge::encoding::BucketLabels::new(&[10.0]);
+            out.with_family(3, &labels, |enc| enc.histogram(&buckets, [1, 1], 25.0));
             out.sample(99, &labels, 1u64); // out of range: ignored
         }
     }

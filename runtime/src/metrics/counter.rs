@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{CounterNumber, EncodeMetric};
-use crate::encode::{MetricType, SampleEncoder};
+use crate::encoding::{MetricEncoder, MetricType};
 
 /// A value that only goes up: requests served, bytes sent, errors seen.
 ///
@@ -82,8 +82,8 @@ impl<N: CounterNumber> EncodeMetric for Counter<N> {
         MetricType::Counter
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
-        encoder.sample("", "", self.get());
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
+        encoder.counter(self.get());
     }
 }
 

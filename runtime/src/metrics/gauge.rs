@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{EncodeMetric, GaugeNumber};
-use crate::encode::{MetricType, SampleEncoder};
+use crate::encoding::{MetricEncoder, MetricType};
 
 /// A value that goes up and down: queue depth, connections open, memory in use.
 ///
@@ -122,8 +122,8 @@ impl<N: GaugeNumber> EncodeMetric for Gauge<N> {
         MetricType::Gauge
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
-        encoder.sample("", "", self.get());
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
+        encoder.gauge(self.get());
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::{EncodeMetric, Number};
 use crate::Error;
-use crate::encode::{MetricType, SampleEncoder, format_go_float};
+use crate::encoding::{BucketLabels, MetricEncoder, MetricType};
 
 /// The buckets [`Histogram::new`] uses, in seconds: the same defaults as the other Prometheus
 /// clients (5 ms to 10 s), so dashboards written for them work unchanged.
@@ -34,10 +34,9 @@ pub struct Histogram {
 }
 
 struct Core {
-    /// Upper bounds, strictly increasing, finite; `+Inf` is implicit.
-    bounds: Box<[f64]>,
-    /// Pre-rendered `le="…"` pairs, one per bound plus `+Inf`.
-    le: Box<[String]>,
+    /// Upper bounds, strictly increasing, finite (`+Inf` is implicit), with their `le`
+    /// values.
+    buckets: BucketLabels,
     /// Per-bucket (not cumulative) counts, one per bound plus `+Inf`.
     counts: Box<[AtomicU64]>,
     /// The sum of observations, as `f64` bits.
@@ -57,17 +56,10 @@ impl Histogram {
     }
 
     fn from_checked(bounds: Vec<f64>) -> Self {
-        let le = bounds
-            .iter()
-            .copied()
-            .chain(std::iter::once(f64::INFINITY))
-            .map(|b| format!("le=\"{}\"", format_go_float(b)))
-            .collect();
         let counts = (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect();
         Self {
             core: Arc::new(Core {
-                bounds: bounds.into_boxed_slice(),
-                le,
+                buckets: BucketLabels::new(&bounds),
                 counts,
                 sum: AtomicU64::new(0f64.to_bits()),
             }),
@@ -113,7 +105,7 @@ impl Histogram {
 
     /// The upper bounds (without the implicit `+Inf`).
     pub fn buckets(&self) -> &[f64] {
-        &self.core.bounds
+        self.core.buckets.bounds()
     }
 
     /// The number of observations.
@@ -134,7 +126,8 @@ impl Histogram {
     pub fn cumulative_counts(&self) -> Vec<(f64, u64)> {
         let mut total = 0;
         self.core
-            .bounds
+            .buckets
+            .bounds()
             .iter()
             .copied()
             .chain(std::iter::once(f64::INFINITY))
@@ -166,7 +159,7 @@ impl Histogram {
             .iter()
             .position(|(_, c)| *c as f64 >= rank)
             .unwrap_or(cumulative.len() - 1);
-        let bounds = &self.core.bounds;
+        let bounds = self.core.buckets.bounds();
         if i >= bounds.len() {
             return bounds.last().copied();
         }
@@ -204,7 +197,7 @@ impl Histogram {
     /// The bucket an observation of `v` goes in (NaN in `+Inf`).
     #[inline]
     pub(crate) fn bucket_of(&self, v: f64) -> usize {
-        let bounds = &self.core.bounds;
+        let bounds = self.core.buckets.bounds();
         if v.is_nan() {
             bounds.len()
         } else {
@@ -216,17 +209,11 @@ impl Histogram {
     /// (per bucket, not cumulative, `+Inf` last) and their sum.
     pub(crate) fn encode_counts(
         &self,
-        encoder: &mut SampleEncoder<'_>,
+        encoder: &mut MetricEncoder<'_>,
         counts: impl Iterator<Item = u64>,
         sum: f64,
     ) {
-        let mut total = 0u64;
-        for (count, le) in counts.zip(self.core.le.iter()) {
-            total = total.wrapping_add(count);
-            encoder.sample("_bucket", le, total);
-        }
-        encoder.sample("_sum", "", sum);
-        encoder.sample("_count", "", total);
+        encoder.histogram(&self.core.buckets, counts, sum);
     }
 }
 
@@ -235,7 +222,7 @@ impl EncodeMetric for Histogram {
         MetricType::Histogram
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let counts = self.core.counts.iter().map(|c| c.load(Ordering::Relaxed));
         self.encode_counts(encoder, counts, self.sum());
     }

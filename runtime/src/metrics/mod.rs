@@ -24,7 +24,7 @@ pub use summary::{
     SummaryBuilder, SummaryOptions, SystemClock,
 };
 
-use crate::encode::{MetricType, SampleEncoder};
+use crate::encoding::{MetricEncoder, MetricType};
 
 /// Whether metric updates are compiled out (feature `noop`).
 pub(crate) const NOOP: bool = cfg!(feature = "noop");
@@ -43,7 +43,7 @@ pub trait EncodeMetric: Send + Sync + 'static {
     /// The family's type, written on its `# TYPE` line.
     fn metric_type(&self) -> MetricType;
     /// Writes the family's sample lines through `encoder`.
-    fn encode(&self, encoder: &mut SampleEncoder<'_>);
+    fn encode(&self, encoder: &mut MetricEncoder<'_>);
 
     /// The label names the samples carry (besides `le`/`quantile`), so the registry can
     /// refuse a constant label of the same name.

@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::encode::EncodeValue;
+use crate::encoding::EncodeValue;
 
 mod sealed {
     pub trait Sealed {}

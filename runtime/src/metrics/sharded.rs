@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::{CounterNumber, EncodeMetric};
-use crate::encode::{MetricType, SampleEncoder};
+use crate::encoding::{MetricEncoder, MetricType};
 
 /// A [`Counter`](super::Counter) for hot paths that many threads update at once: one cell
 /// per shard, each on its own cache line, summed when read.
@@ -142,8 +142,8 @@ impl<N: CounterNumber> EncodeMetric for ShardedCounter<N> {
         MetricType::Counter
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
-        encoder.sample("", "", self.get());
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
+        encoder.counter(self.get());
     }
 }
 

@@ -5,7 +5,7 @@ use sketches_ddsketch::{Config, DDSketch};
 
 use super::EncodeMetric;
 use crate::Error;
-use crate::encode::{MetricType, SampleEncoder, format_go_float};
+use crate::encoding::{MetricEncoder, MetricType, QuantileLabels};
 
 /// The quantiles a [`Summary`] reports unless told otherwise: p50, p90, p95, p99.
 pub const DEFAULT_QUANTILES: &[f64] = &[0.5, 0.9, 0.95, 0.99];
@@ -66,8 +66,8 @@ pub struct Summary {
 
 struct Core {
     quantiles: Box<[f64]>,
-    /// Pre-rendered `quantile="0.5"` pairs.
-    quantile_labels: Box<[String]>,
+    /// Their `quantile` label values.
+    quantile_labels: QuantileLabels,
     step: Duration,
     clock: Arc<dyn Clock>,
     window: Mutex<Window>,
@@ -217,10 +217,7 @@ impl Summary {
         let age_buckets = age_buckets.max(1);
         let step = (max_age / u32::try_from(age_buckets).unwrap_or(u32::MAX))
             .max(Duration::from_millis(1));
-        let quantile_labels = quantiles
-            .iter()
-            .map(|q| format!("quantile=\"{}\"", format_go_float(*q)))
-            .collect();
+        let quantile_labels = QuantileLabels::new(&quantiles);
         let now = clock.now();
         Summary {
             core: Arc::new(Core {
@@ -372,19 +369,14 @@ impl EncodeMetric for Summary {
         MetricType::Summary
     }
 
-    fn encode(&self, encoder: &mut SampleEncoder<'_>) {
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let (merged, count, sum) = self.snapshot();
-        for (q, label) in self
+        let values = self
             .core
             .quantiles
             .iter()
-            .zip(self.core.quantile_labels.iter())
-        {
-            let v = merged.quantile(*q).ok().flatten().unwrap_or(f64::NAN);
-            encoder.sample("", label, v);
-        }
-        encoder.sample("_sum", "", sum);
-        encoder.sample("_count", "", count);
+            .map(|q| merged.quantile(*q).ok().flatten().unwrap_or(f64::NAN));
+        encoder.summary(&self.core.quantile_labels, values, sum, count);
     }
 }
 

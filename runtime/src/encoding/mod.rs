@@ -1,0 +1,554 @@
+//! How metrics describe their samples, independently of the exposition format.
+//!
+//! Metric types, families, collectors and the registry never write a format themselves:
+//! they hand their values to a [`MetricEncoder`] (a counter's value, a histogram's buckets,
+//! a summary's quantiles), and the encoder of the format being rendered writes them. Each
+//! format is one file of this module: [`text`] for the Prometheus text format 0.0.4 (the
+//! only one so far; OpenMetrics and protobuf come next, as more variants of the encoder).
+//!
+//! What does not change between scrapes is prepared once, when a metric is registered or
+//! made: a family's header ([`FamilyMeta`]), a series' escaped label pairs, a histogram's
+//! `le` values ([`BucketLabels`]), a summary's `quantile` values ([`QuantileLabels`]).
+
+pub mod text;
+
+use std::fmt::Write as _;
+
+/// The kind of a metric family, as written on its `# TYPE` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetricType {
+    /// A monotonically increasing count (`_total`).
+    Counter,
+    /// A value that goes up and down.
+    Gauge,
+    /// Observations counted into cumulative buckets, with `_sum` and `_count`.
+    Histogram,
+    /// Quantiles over a window, with `_sum` and `_count`.
+    Summary,
+    /// Anything else.
+    Untyped,
+}
+
+impl MetricType {
+    /// The word used on the `# TYPE` line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Histogram => "histogram",
+            MetricType::Summary => "summary",
+            MetricType::Untyped => "untyped",
+        }
+    }
+
+    /// The suffixes a family of this type adds to its name on its sample lines.
+    pub(crate) fn sample_suffixes(self) -> &'static [&'static str] {
+        match self {
+            MetricType::Histogram => &["_bucket", "_sum", "_count"],
+            MetricType::Summary => &["_sum", "_count"],
+            _ => &[],
+        }
+    }
+}
+
+/// A sample value that can be written in the exposition format.
+pub trait EncodeValue: Copy {
+    /// Appends the value's text form to `buf`.
+    fn encode_value(self, buf: &mut Vec<u8>);
+}
+
+impl EncodeValue for u64 {
+    #[inline]
+    fn encode_value(self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(itoa::Buffer::new().format(self).as_bytes());
+    }
+}
+
+impl EncodeValue for i64 {
+    #[inline]
+    fn encode_value(self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(itoa::Buffer::new().format(self).as_bytes());
+    }
+}
+
+impl EncodeValue for f64 {
+    #[inline]
+    fn encode_value(self, buf: &mut Vec<u8>) {
+        if self.is_nan() {
+            buf.extend_from_slice(b"NaN");
+        } else if self.is_infinite() {
+            buf.extend_from_slice(if self > 0.0 { b"+Inf" } else { b"-Inf" });
+        } else if self.fract() == 0.0 && self.abs() < 9.007_199_254_740_992e15 {
+            // Whole numbers (the common case for counts kept in floats) print without `.0`.
+            (self as i64).encode_value(buf);
+        } else {
+            buf.extend_from_slice(ryu::Buffer::new().format_finite(self).as_bytes());
+        }
+    }
+}
+
+/// Appends `value` escaped as a label value: `\` → `\\`, `"` → `\"`, newline → `\n`.
+/// Everything else, including any UTF-8, is written as it is.
+pub fn escape_label_value_into(value: &str, out: &mut String) {
+    escape_into(value, out, true);
+}
+
+/// Appends `help` escaped as HELP text: `\` → `\\`, newline → `\n` (quotes stay as they are).
+pub fn escape_help_into(help: &str, out: &mut String) {
+    escape_into(help, out, false);
+}
+
+fn escape_into(s: &str, out: &mut String, quotes: bool) {
+    let bytes = s.as_bytes();
+    let next = |from: usize| {
+        let rest = bytes.get(from..).unwrap_or_default();
+        let found = if quotes {
+            memchr::memchr3(b'\\', b'\n', b'"', rest)
+        } else {
+            memchr::memchr2(b'\\', b'\n', rest)
+        };
+        found.map(|i| from + i)
+    };
+    let mut start = 0;
+    while let Some(i) = next(start) {
+        out.push_str(s.get(start..i).unwrap_or_default());
+        out.push_str(escape_of(bytes.get(i).copied()));
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or_default());
+}
+
+/// The escape sequence of a byte that needs one.
+#[inline]
+fn escape_of(byte: Option<u8>) -> &'static str {
+    match byte {
+        Some(b'\n') => "\\n",
+        Some(b'"') => "\\\"",
+        _ => "\\\\",
+    }
+}
+
+/// If `text` starts with `value` escaped as a label value, the rest of `text`: compares
+/// without building the escaped value.
+#[inline]
+pub(crate) fn strip_escaped_label_value<'t>(text: &'t str, value: &str) -> Option<&'t str> {
+    let mut rest = text.as_bytes();
+    let mut value = value.as_bytes();
+    while let Some(i) = memchr::memchr3(b'\\', b'\n', b'"', value) {
+        let (plain, special) = value.split_at(i);
+        rest = rest.strip_prefix(plain)?;
+        let (byte, after) = special.split_first()?;
+        rest = rest.strip_prefix(escape_of(Some(*byte)).as_bytes())?;
+        value = after;
+    }
+    rest = rest.strip_prefix(value)?;
+    // All of `value` (whole characters) matched: the rest starts on a character boundary.
+    text.get(text.len() - rest.len()..)
+}
+
+/// Appends `name="value"` (value escaped) to `out`, preceded by a comma if `out` is not empty.
+pub fn push_label_pair(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() {
+        out.push(',');
+    }
+    out.push_str(name);
+    out.push_str("=\"");
+    escape_label_value_into(value, out);
+    out.push('"');
+}
+
+/// Formats a float the way the Go client does for `le` and `quantile` label values
+/// (`strconv.FormatFloat(v, 'g', -1, 64)`: `1`, `0.005`, `2.5`, `1e+06`, `+Inf`), so that
+/// series from promforge and from other clients line up in PromQL (`le="1"`, not `le="1.0"`).
+pub fn format_go_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // `{:e}` gives the shortest round-tripping digits: "-1.2345e-7".
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out = String::from(sign);
+    // Go's rule for the shortest 'g' form: exponent notation below 1e-4 and from 1e6 up.
+    if !(-4..6).contains(&exp) {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    } else if exp < 0 {
+        out.push_str("0.");
+        for _ in 0..(-exp - 1) {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    } else {
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            out.push_str(&digits);
+            for _ in digits.len()..int_len {
+                out.push('0');
+            }
+        } else {
+            out.push_str(&digits[..int_len]);
+            out.push('.');
+            out.push_str(&digits[int_len..]);
+        }
+    }
+    out
+}
+
+/// One metric family's description: its full name, HELP text and type, with whatever
+/// each format renders of them once (the 0.0.4 header), so a scrape only copies it.
+#[derive(Debug, Clone)]
+pub struct FamilyMeta {
+    name: String,
+    help: String,
+    metric_type: MetricType,
+    /// `# HELP …\n# TYPE …\n`, as the 0.0.4 text format writes them.
+    text_header: String,
+}
+
+impl FamilyMeta {
+    /// The description of the family `name` (its full name, as exposed).
+    pub fn new(name: impl Into<String>, help: impl Into<String>, metric_type: MetricType) -> Self {
+        let (name, help) = (name.into(), help.into());
+        let text_header = text::header(&name, &help, metric_type);
+        Self {
+            name,
+            help,
+            metric_type,
+            text_header,
+        }
+    }
+
+    /// The family's full name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The HELP text, as given (not escaped).
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    /// The family's type.
+    pub fn metric_type(&self) -> MetricType {
+        self.metric_type
+    }
+}
+
+/// A histogram's upper bounds (finite, increasing; `+Inf` implied), with their `le` label
+/// values rendered once (`le="0.005"`, …, `le="+Inf"`), as the Go client formats them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketLabels {
+    bounds: Box<[f64]>,
+    /// One per bound, then `+Inf`.
+    le: Box<[String]>,
+}
+
+impl BucketLabels {
+    /// The labels of these upper bounds (checked by the caller: finite, increasing).
+    pub fn new(bounds: &[f64]) -> Self {
+        let le = bounds
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY))
+            .map(|b| {
+                let mut pair = String::new();
+                push_label_pair(&mut pair, "le", &format_go_float(b));
+                pair
+            })
+            .collect();
+        Self {
+            bounds: bounds.into(),
+            le,
+        }
+    }
+
+    /// The finite upper bounds.
+    pub fn bounds(&self) -> &[f64] {
+        &self.bounds
+    }
+
+    /// How many buckets, `+Inf` included.
+    pub fn len(&self) -> usize {
+        self.le.len()
+    }
+
+    /// Whether there is only the `+Inf` bucket.
+    pub fn is_empty(&self) -> bool {
+        self.bounds.is_empty()
+    }
+}
+
+/// A summary's quantiles (in `[0, 1]`), with their `quantile` label values rendered once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantileLabels {
+    quantiles: Box<[f64]>,
+    labels: Box<[String]>,
+}
+
+impl QuantileLabels {
+    /// The labels of these quantiles.
+    pub fn new(quantiles: &[f64]) -> Self {
+        let labels = quantiles
+            .iter()
+            .map(|q| {
+                let mut pair = String::new();
+                push_label_pair(&mut pair, "quantile", &format_go_float(*q));
+                pair
+            })
+            .collect();
+        Self {
+            quantiles: quantiles.into(),
+            labels,
+        }
+    }
+
+    /// The quantiles.
+    pub fn quantiles(&self) -> &[f64] {
+        &self.quantiles
+    }
+}
+
+/// Where a metric writes the samples of one series (or of a family's series, one
+/// [`with_labels`](Self::with_labels) each), in the format being rendered.
+///
+/// A custom [`EncodeMetric`](crate::EncodeMetric) describes its values with the method of
+/// its type: [`counter`](Self::counter), [`gauge`](Self::gauge),
+/// [`histogram`](Self::histogram), [`summary`](Self::summary), [`untyped`](Self::untyped).
+///
+/// ```
+/// use promforge::encoding::MetricEncoder;
+/// use promforge::{EncodeMetric, MetricType, Registry};
+///
+/// struct Answer;
+///
+/// impl EncodeMetric for Answer {
+///     fn metric_type(&self) -> MetricType {
+///         MetricType::Gauge
+///     }
+///     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
+///         encoder.with_labels("kind=\"ultimate\"").gauge(42u64);
+///     }
+/// }
+///
+/// # fn main() -> Result<(), promforge::Error> {
+/// let registry = Registry::new();
+/// registry.register("answer", "The answer.", Answer)?;
+/// assert!(registry.render().contains("answer{kind=\"ultimate\"} 42\n"));
+/// # Ok(()) }
+/// ```
+pub struct MetricEncoder<'a> {
+    sink: Sink<'a>,
+    /// This series' own labels (escaped `a="1",b="2"`), or empty.
+    labels: &'a str,
+}
+
+/// The format being written.
+enum Sink<'a> {
+    Text(text::Sink<'a>),
+}
+
+impl<'a> MetricEncoder<'a> {
+    /// An encoder for the family `name` writing the 0.0.4 text format into `buf`, with
+    /// `const_labels` (escaped, or empty) on every sample.
+    pub(crate) fn text(buf: &'a mut Vec<u8>, name: &'a str, const_labels: &'a str) -> Self {
+        Self {
+            sink: Sink::Text(text::Sink::new(buf, name, const_labels)),
+            labels: "",
+        }
+    }
+
+    /// The same family, for the series whose own labels are `labels` (pre-rendered and
+    /// escaped, as [`push_label_pair`] makes them).
+    #[inline]
+    pub fn with_labels<'b>(&'b mut self, labels: &'b str) -> MetricEncoder<'b> {
+        MetricEncoder {
+            sink: match &mut self.sink {
+                Sink::Text(sink) => Sink::Text(sink.reborrow()),
+            },
+            labels,
+        }
+    }
+
+    /// A counter's value (the family's name already ends in `_total`).
+    #[inline]
+    pub fn counter<V: EncodeValue>(&mut self, value: V) {
+        match &mut self.sink {
+            Sink::Text(sink) => sink.line(self.labels, "", "", value),
+        }
+    }
+
+    /// A gauge's value.
+    #[inline]
+    pub fn gauge<V: EncodeValue>(&mut self, value: V) {
+        match &mut self.sink {
+            Sink::Text(sink) => sink.line(self.labels, "", "", value),
+        }
+    }
+
+    /// One state of a state set: whether it is the current one (a gauge of 1 or 0 in the
+    /// text format).
+    #[inline]
+    pub fn state(&mut self, active: bool) {
+        match &mut self.sink {
+            Sink::Text(sink) => sink.line(self.labels, "", "", u64::from(active)),
+        }
+    }
+
+    /// The value of a sample of unknown type.
+    #[inline]
+    pub fn untyped<V: EncodeValue>(&mut self, value: V) {
+        match &mut self.sink {
+            Sink::Text(sink) => sink.line(self.labels, "", "", value),
+        }
+    }
+
+    /// A histogram: `counts` per bucket of `buckets` (not cumulative, `+Inf` last), and the
+    /// sum of the observations. The count is the sum of the buckets.
+    #[inline]
+    pub fn histogram(
+        &mut self,
+        buckets: &BucketLabels,
+        counts: impl IntoIterator<Item = u64>,
+        sum: f64,
+    ) {
+        match &mut self.sink {
+            Sink::Text(sink) => sink.histogram(self.labels, &buckets.le, counts, sum),
+        }
+    }
+
+    /// A summary: the value of each of `quantiles`, in order, the sum and the count (an
+    /// integer, or a float for counts derived from aggregates).
+    #[inline]
+    pub fn summary<C: EncodeValue>(
+        &mut self,
+        quantiles: &QuantileLabels,
+        values: impl IntoIterator<Item = f64>,
+        sum: f64,
+        count: C,
+    ) {
+        match &mut self.sink {
+            Sink::Text(sink) => sink.summary(self.labels, &quantiles.labels, values, sum, count),
+        }
+    }
+
+    /// A sample of the family's type (for collectors, which name the type of each family).
+    #[inline]
+    pub(crate) fn value<V: EncodeValue>(&mut self, metric_type: MetricType, value: V) {
+        match metric_type {
+            MetricType::Counter => self.counter(value),
+            MetricType::Gauge => self.gauge(value),
+            _ => self.untyped(value),
+        }
+    }
+}
+
+/// Writes a whole exposition: each family's header, then its samples through a
+/// [`MetricEncoder`]. The registry drives it.
+pub(crate) struct ExpositionWriter<'a> {
+    buf: &'a mut Vec<u8>,
+    const_labels: &'a str,
+}
+
+impl<'a> ExpositionWriter<'a> {
+    /// A writer of the 0.0.4 text format into `buf`.
+    pub(crate) fn text(buf: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
+        Self { buf, const_labels }
+    }
+
+    /// Writes `meta`'s header and returns the encoder of its samples.
+    #[inline]
+    pub(crate) fn family<'b>(&'b mut self, meta: &'b FamilyMeta) -> MetricEncoder<'b> {
+        self.buf.extend_from_slice(meta.text_header.as_bytes());
+        MetricEncoder::text(self.buf, &meta.name, self.const_labels)
+    }
+
+    /// Writes `meta`'s header and samples encoded earlier (into a buffer of
+    /// [`sample_buffer`](Self::sample_buffer)'s encoder).
+    pub(crate) fn family_encoded(&mut self, meta: &FamilyMeta, samples: &[u8]) {
+        self.buf.extend_from_slice(meta.text_header.as_bytes());
+        self.buf.extend_from_slice(samples);
+    }
+
+    /// The rest of the output (a format's end marker).
+    pub(crate) fn finish(self) {}
+
+    /// An encoder writing the samples of `name` into `buf`, to be written later with
+    /// [`family_encoded`](Self::family_encoded) (collectors write their families' samples in
+    /// any order).
+    pub(crate) fn sample_buffer<'b>(
+        buf: &'b mut Vec<u8>,
+        name: &'b str,
+        const_labels: &'b str,
+    ) -> MetricEncoder<'b> {
+        MetricEncoder::text(buf, name, const_labels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value<V: EncodeValue>(v: V) -> String {
+        let mut b = Vec::new();
+        v.encode_value(&mut b);
+        String::from_utf8(b).unwrap_or_default()
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(value(0u64), "0");
+        assert_eq!(value(-3i64), "-3");
+        assert_eq!(value(f64::NAN), "NaN");
+        assert_eq!(value(f64::INFINITY), "+Inf");
+        assert_eq!(value(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(value(2.0f64), "2");
+        assert_eq!(value(0.25f64), "0.25");
+        assert_eq!(value(1e300f64).parse::<f64>().ok(), Some(1e300));
+    }
+
+    #[test]
+    fn go_floats() {
+        for (v, s) in [
+            (1.0, "1"),
+            (0.005, "0.005"),
+            (2.5, "2.5"),
+            (10.0, "10"),
+            (100000.0, "100000"),
+            (1e6, "1e+06"),
+            (1234567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-0.5, "-0.5"),
+            (0.0, "0"),
+            (f64::INFINITY, "+Inf"),
+        ] {
+            assert_eq!(format_go_float(v), s, "{v}");
+        }
+    }
+
+    #[test]
+    fn escaping() {
+        let mut s = String::new();
+        escape_label_value_into("a\"b\\c\nd é", &mut s);
+        assert_eq!(s, "a\\\"b\\\\c\\nd é");
+        let mut h = String::new();
+        escape_help_into("say \"hi\"\\\n", &mut h);
+        assert_eq!(h, "say \"hi\"\\\\\\n");
+    }
+}
