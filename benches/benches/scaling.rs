@@ -45,7 +45,13 @@ fn status_bytes(field: &str) -> u64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .expect("field")
         * 1024
 }
@@ -68,7 +74,11 @@ fn run(series: usize) {
         .register("http_request_size_bytes", "Size.", gauges.clone())
         .expect("register");
     registry
-        .register("http_request_duration_seconds", "Latency.", histograms.clone())
+        .register(
+            "http_request_duration_seconds",
+            "Latency.",
+            histograms.clone(),
+        )
         .expect("register");
     for (i, route) in labels.iter().enumerate() {
         match i % 3 {
@@ -96,9 +106,7 @@ fn run(series: usize) {
     let median = times[times.len() / 2];
     // The renders' own peak: the buffer (reused, so reached on the first render above).
     let render_peak = buf.capacity() as u64 + status_bytes("VmHWM:").saturating_sub(peak_before);
-    println!(
-        "{series}\t{median}\t{bytes}\t{held}\t{render_peak}",
-    );
+    println!("{series}\t{median}\t{bytes}\t{held}\t{render_peak}",);
 }
 
 fn main() {
@@ -127,7 +135,10 @@ fn main() {
             .filter_map(|f| f.parse().ok())
             .collect();
         let [n, ns, bytes, held, peak] = fields[..] else {
-            panic!("child for {series}: {line} {}", String::from_utf8_lossy(&out.stderr));
+            panic!(
+                "child for {series}: {line} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         println!(
             "| {n} | {:.2} ms | {:.1} ns | {:.1} B | {:.1} B | {:.1} B |",

@@ -599,6 +599,7 @@ pub struct MetricsLayer {
 pub struct MetricsLayerBuilder {
     prefix: String,
     names: Vec<(HttpLabel, String)>,
+    cardinality_limit: Option<usize>,
 }
 
 impl MetricsLayerBuilder {
@@ -610,6 +611,15 @@ impl MetricsLayerBuilder {
             prefix.push('_');
         }
         self.prefix = prefix;
+        self
+    }
+
+    /// How many series (label sets) each of the layer's labeled families may hold; further
+    /// ones are counted in its overflow series. Default
+    /// [`DEFAULT_CARDINALITY_LIMIT`](crate::DEFAULT_CARDINALITY_LIMIT). The families are this
+    /// layer's own (and its clones'): no other layer is affected.
+    pub fn cardinality_limit(mut self, limit: usize) -> Self {
+        self.cardinality_limit = Some(limit);
         self
     }
 
@@ -650,7 +660,11 @@ impl MetricsLayerBuilder {
             crate::check_metric_name(&self.prefix)?;
         }
         let families = Families::register(registry, &self.prefix, LabelNames::new(names))?;
-        Ok(MetricsLayer::from_families(Arc::new(families)))
+        let layer = MetricsLayer::from_families(Arc::new(families));
+        Ok(match self.cardinality_limit {
+            Some(limit) => layer.cardinality_limit(limit),
+            None => layer,
+        })
     }
 }
 
@@ -768,7 +782,10 @@ impl MetricsLayer {
 
     /// How many series (label sets) each labeled family may hold; further ones are counted
     /// in its overflow series. Default [`DEFAULT_CARDINALITY_LIMIT`](crate::DEFAULT_CARDINALITY_LIMIT).
-    /// Applies to series created from now on, in every layer sharing these families.
+    /// Applies to series created from now on. Its scope is this layer's families: this layer
+    /// and its clones (which share them), wherever they were cloned to before or after; a
+    /// layer registered separately (its own prefix) keeps its own limit. Set it before
+    /// cloning, or on the [builder](MetricsLayerBuilder::cardinality_limit).
     pub fn cardinality_limit(self, limit: usize) -> Self {
         let families = &self.shared.families;
         drop(families.requests.clone().with_cardinality_limit(limit));

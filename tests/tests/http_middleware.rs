@@ -1137,3 +1137,40 @@ async fn the_layers_durations_can_be_read_back() {
 async fn start_with(registry: &Registry, layer: MetricsLayer) -> SocketAddr {
     serve(api().merge(routes(registry.clone())).layer(layer)).await
 }
+
+/// A cardinality limit set on one layer's builder bounds that layer's families only: a
+/// second layer on the same registry (its own prefix) keeps the default.
+#[tokio::test]
+async fn a_cardinality_limit_applies_to_its_own_layer_only() {
+    let registry = Registry::new();
+    let main = MetricsLayer::new(&registry).expect("layer");
+    let admin = MetricsLayer::builder()
+        .prefix("admin")
+        .cardinality_limit(1)
+        .register(&registry)
+        .expect("admin layer");
+    let addr = serve(api().layer(main)).await;
+    let admin_addr = serve(api().layer(admin)).await;
+    for path in ["/users/1", "/fail", "/users"] {
+        send(addr, "GET", path).await;
+        send(admin_addr, "GET", path).await;
+    }
+    eventually(&registry, "both layers recorded", |e| {
+        e.sum(REQUESTS, &[]) >= 3.0 && e.sum(&format!("admin_{REQUESTS}"), &[]) >= 3.0
+    })
+    .await;
+    let e = check_exposition(&registry.render());
+    let overflow = |family: &str| {
+        e.family(family).map_or(0, |f| {
+            f.samples
+                .iter()
+                .filter(|s| s.label("endpoint") == Some("__overflow__"))
+                .count()
+        })
+    };
+    assert!(
+        overflow(&format!("admin_{REQUESTS}")) > 0,
+        "admin is bounded"
+    );
+    assert_eq!(overflow(REQUESTS), 0, "the main layer keeps its own limit");
+}
