@@ -49,6 +49,7 @@ pub const BUCKETS_LATENCY: &[f64] = &[
 pub const BUCKETS_HTTP: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// How a call ended: the `result` label of `function_calls_total`.
+#[doc(hidden)]
 #[derive(crate::LabelValue, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallResult {
     /// Returned normally (for a `Result`, an `Ok`).

@@ -493,13 +493,15 @@ impl<'a> Generator<'a> {
         self.sig.ident.unraw().to_string()
     }
 
-    /// `let __pf_label_x = label_text(&(expr));` for each label: the values at the start
-    /// of the call, before the body moves the arguments.
+    /// `let __pf_label_x = LabelValue::__argument_label(&(expr));` for each label: the
+    /// values at the start of the call, before the body moves the arguments.
     fn label_values(&self) -> TokenStream {
-        let instrument = &self.instrument;
+        let p = self.options.krate.private();
         let lets = self.options.labels.iter().map(|label| {
             let (local, expr) = (&label.local, &label.expr);
-            let value = quote_spanned!(expr.span()=> #instrument::label_text(&(#expr)));
+            // Through the `LabelValue` trait itself: an argument that is not a label value
+            // is reported as that, with no note about a helper of ours.
+            let value = quote_spanned!(expr.span()=> #p::LabelValue::__argument_label(&(#expr)));
             quote!(let #local = #value;)
         });
         quote!(#(#lets)*)
