@@ -63,9 +63,12 @@ pub fn derive_label_set(input: TokenStream) -> TokenStream {
 /// their own, and those marked `#[instrument_metrics(skip)]`, which are left alone).
 ///
 /// Options, each at most once: `prefix = "…"`, `name = "…"` (families of the function's
-/// own), `labels(label = argument_expr, …)`, `buckets = …` and `summary` (these three with
-/// `name`), `skip(calls, duration, in_flight)`, `registry = expr` (a `Registry`, or
-/// something that derefs to one), `crate = "path"`.
+/// own: `<name>_calls_total`, `<name>_duration_seconds`, `<name>_in_flight`; so a name
+/// ending in `_calls`, `_total`, `_duration`, `_seconds` or `_in_flight` is refused),
+/// `labels(label = argument_expr, …)`, `buckets = …` and `summary` (these three with
+/// `name`), `skip(…)` with one or two of `calls`, `duration`, `in_flight` (all three would
+/// record nothing), `registry = expr` (an expression that is a `Registry`, or derefs to
+/// one; not a string), `crate = "path"`.
 ///
 /// - `buckets`: `[f64, …]`, a preset (`latency`, `http`), or bounds computed at compile
 ///   time: `exponential(start, factor, count)` (start > 0, factor > 1) or
