@@ -287,7 +287,7 @@ fn aggregate(summary: &AggregateSummary<'_>) -> (TokenStream, TokenStream) {
         raw
     };
     let sum = match summary.scale {
-        Scale::Times(factor) if factor == 1.0 => raw,
+        Scale::ONE => raw,
         // `x / 1000` is the correctly rounded result; `x * 0.001` may be off by one ulp
         // (and then prints as `0.15000000000000002`).
         Scale::Per(divisor) => {
