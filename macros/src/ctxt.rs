@@ -12,6 +12,9 @@ use quote::ToTokens;
 #[derive(Default)]
 pub(crate) struct Ctxt {
     errors: RefCell<Vec<syn::Error>>,
+    /// A mistake rustc reports by itself on the user's code (an ill-formed field type): the
+    /// macro writes no code of its own that would repeat it, and adds no error.
+    left_to_rustc: std::cell::Cell<bool>,
 }
 
 impl Ctxt {
@@ -30,6 +33,17 @@ impl Ctxt {
     /// Records an error from syn (a parse error, for instance).
     pub(crate) fn syn_error(&self, error: syn::Error) {
         self.errors.borrow_mut().push(error);
+    }
+
+    /// Records a mistake that rustc reports on the user's own code, so that the expansion
+    /// writes only stubs (see [`left_to_rustc`](Self::left_to_rustc)).
+    pub(crate) fn leave_to_rustc(&self) {
+        self.left_to_rustc.set(true);
+    }
+
+    /// Whether a mistake was left to rustc.
+    pub(crate) fn left_to_rustc(&self) -> bool {
+        self.left_to_rustc.get()
     }
 
     /// `Ok` when no error was recorded, or all of them combined.

@@ -63,9 +63,12 @@ pub fn derive_label_set(input: TokenStream) -> TokenStream {
 /// their own, and those marked `#[instrument_metrics(skip)]`, which are left alone).
 ///
 /// Options, each at most once: `prefix = "…"`, `name = "…"` (families of the function's
-/// own), `labels(label = argument_expr, …)`, `buckets = …` and `summary` (these three with
-/// `name`), `skip(calls, duration, in_flight)`, `registry = expr` (a `Registry`, or
-/// something that derefs to one), `crate = "path"`.
+/// own: `<name>_calls_total`, `<name>_duration_seconds`, `<name>_in_flight`; so a name
+/// ending in `_calls`, `_total`, `_duration`, `_seconds` or `_in_flight` is refused),
+/// `labels(label = argument_expr, …)`, `buckets = …` and `summary` (these three with
+/// `name`), `skip(…)` with one or two of `calls`, `duration`, `in_flight` (all three would
+/// record nothing), `registry = expr` (an expression that is a `Registry`, or derefs to
+/// one; not a string), `crate = "path"`.
 ///
 /// - `buckets`: `[f64, …]`, a preset (`latency`, `http`), or bounds computed at compile
 ///   time: `exponential(start, factor, count)` (start > 0, factor > 1) or
@@ -115,15 +118,31 @@ pub fn instrument_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
 /// itself a group), whose `for_labels(&labels)` gives the group of one label set, and
 /// `<Name>::for_labels(&labels)` on process-wide families.
 ///
+/// A nested group (a field whose type is not a metric type) is named by its own `prefix`
+/// joined to the parent's; the field name is not used, so two fields of one group type are
+/// refused.
+///
 /// With `snapshot`, the struct holds plain values (integers, floats, `bool`, `Duration`, or
-/// `Option` of those; nested snapshot structs, `Vec`s and maps of them), read at every
-/// scrape from the source given to `register_snapshot(&registry, source)`. Field keys:
+/// `Option` of those; nested snapshot structs, `Option`s of them (`None` writes nothing),
+/// `Vec`s and maps of them), read at every scrape from the source given to
+/// `promforge::register_snapshot(&registry, source)` (an `Arc<Mutex<Stats>>`,
+/// `Arc<RwLock<Stats>>`, `Arc<Stats>`, or `FromFn(closure)`), or to the same function the
+/// derive adds to the struct, `Stats::register_snapshot(&registry, source)`. Field keys:
 /// `counter`, `gauge` (the default), `label` (the field is a label of the struct's
-/// samples), `key = "…"` (a `HashMap`/`BTreeMap`: the label of its keys), `unit`,
-/// `scale = <number>` (the value is multiplied by it), `name`, `help`, `nested`, `skip`.
+/// samples), `key = "…"` (a `HashMap`/`BTreeMap`: the label of its keys; a map of nested
+/// structs takes `key` and no `nested`), `labels(k = "v", …)` (fixed labels: sibling fields
+/// with the same `name` share one family), `unit`, `scale` (`scale = 1024`,
+/// `scale = 0.001` or `scale = "1/1000"`: a scale that is the reciprocal of a whole number
+/// divides, so `250.5` µs prints as `0.0002505` seconds), `name`, `help`, `nested`, `skip`.
+/// On the struct, `summary(name = "…_seconds", sum = field | avg = field, count = field,
+/// scale = …, help = "…")` writes a summary's `_sum` and `_count` from aggregates (`help`
+/// is required). `promforge::group` has an example of each form.
 ///
 /// Names, units, HELP texts, duplicates, buckets and label names are checked at compile
-/// time, with the error on the token at fault.
+/// time, with the error on the token at fault; so are gauges named like another type's
+/// samples (`_total`, `_count`, `_sum`, `_bucket`), snapshot counters of signed integers,
+/// and two nested fields of one type. Names across different nested group types are
+/// checked when the group is registered.
 #[proc_macro_derive(MetricsGroup, attributes(metrics, metric))]
 pub fn derive_metrics_group(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -860,7 +860,10 @@ impl<E: LabelValue> StateSet<E> {
     /// (index 0) is current until [`set`](Self::set) is called.
     ///
     /// `E` must be a closed type (a derived enum or `bool`); an open one is a compile error.
-    pub fn new(label_name: &str) -> Result<Self, Error> {
+    pub fn new(label_name: &str) -> Result<Self, Error>
+    where
+        E: crate::labels::ClosedLabelValue,
+    {
         check_user_label_name(label_name)?;
         Ok(Self::new_unchecked(label_name))
     }

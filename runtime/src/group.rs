@@ -1,5 +1,173 @@
 //! What `#[derive(MetricsGroup)]` builds on: [`MetricsGroup`] for structs of metrics,
-//! [`SnapshotGroup`] for structs of plain numbers read at every scrape.
+//! [`SnapshotGroup`] for structs of plain numbers read at every scrape. The examples below
+//! are the derive's forms, each checked against a real render.
+//!
+//! # Nested live groups
+//!
+//! A field whose type is not a metric type is a nested group. Its metrics are named by the
+//! nested struct's own `prefix`, joined to the parent's with `_`; **the field name is not
+//! used**. Two fields of the same group type would therefore write the same names, which
+//! the derive refuses.
+//!
+//! ```
+//! use promforge::{Counter, Gauge, MetricsGroup, Registry};
+//!
+//! #[derive(MetricsGroup)]
+//! #[metrics(prefix = "cache")]
+//! struct CacheMetrics {
+//!     /// Lookups that found the entry.
+//!     hits: Counter,
+//! }
+//!
+//! #[derive(MetricsGroup)]
+//! #[metrics(prefix = "observer")]
+//! struct ObserverMetrics {
+//!     /// Events waiting.
+//!     queue_depth: Gauge,
+//!     user_cache: CacheMetrics, // observer_cache_hits_total, not observer_user_cache_…
+//! }
+//!
+//! # fn main() -> Result<(), promforge::Error> {
+//! let registry = Registry::new();
+//! let metrics = ObserverMetrics::register(&registry)?;
+//! metrics.user_cache.hits.inc();
+//! let text = registry.render();
+//! assert!(text.contains("observer_cache_hits_total 1\n"), "{text}");
+//! assert!(text.contains("observer_queue_depth 0\n"), "{text}");
+//! # Ok(()) }
+//! ```
+//!
+//! # Snapshot groups
+//!
+//! `#[metrics(snapshot)]` on a struct of plain values the program keeps: at every scrape
+//! the value is read from the source given to [`register_snapshot`] (see there) and
+//! written. A field is a gauge unless marked `counter`; `#[metric(label)]` fields label the
+//! struct's samples; `unit` and `scale` convert. A scale that is the reciprocal of a whole
+//! number (`scale = 0.001`, or written as a fraction, `scale = "1/1000"`) divides, so the
+//! value prints as a person writes it (`0.0002505`, not `0.00025049999999999996`).
+//!
+//! ## Fixed labels on sibling fields: `labels(k = "v")`
+//!
+//! Several value fields with the same `name` and `labels(…)` write one family, one series
+//! each. The first field's doc comment is the family's HELP text; all are counters or all
+//! gauges, with the same label names.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use promforge::{MetricsGroup, Registry};
+//!
+//! #[derive(MetricsGroup, Default)]
+//! #[metrics(prefix = "pool", snapshot)]
+//! struct PoolStats {
+//!     /// Workers recycled, by how the recycling ended.
+//!     #[metric(counter, name = "recycles", labels(result = "completed"))]
+//!     recycles_completed: u64,
+//!     #[metric(counter, name = "recycles", labels(result = "failed"))]
+//!     recycles_failed: u64,
+//! }
+//!
+//! # fn main() -> Result<(), promforge::Error> {
+//! let registry = Registry::new();
+//! let stats = PoolStats { recycles_completed: 5, recycles_failed: 1 };
+//! promforge::register_snapshot(&registry, Arc::new(stats))?;
+//! let text = registry.render();
+//! assert!(text.contains("pool_recycles_total{result=\"completed\"} 5\n"), "{text}");
+//! assert!(text.contains("pool_recycles_total{result=\"failed\"} 1\n"), "{text}");
+//! # Ok(()) }
+//! ```
+//!
+//! ## Summaries from aggregates: `summary(name, sum | avg, count, scale, help)`
+//!
+//! A program that keeps a total (or an average) and a count writes them as a summary's
+//! `_sum` and `_count` (no quantiles) with `#[metrics(summary(…))]` on the struct:
+//! `name` (after the prefix, ending in its base unit), `sum = field` (the total) or
+//! `avg = field` (the average: the sum is `avg × count`), `count = field`, an optional
+//! `scale` (as for fields), and `help`, **required**: no field's doc comment could give it.
+//! The fields it reads are usually `#[metric(skip)]`.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use promforge::{MetricsGroup, Registry};
+//!
+//! #[derive(MetricsGroup, Default)]
+//! #[metrics(prefix = "worker", snapshot)]
+//! #[metrics(summary(name = "processing_seconds", avg = avg_processing_us,
+//!                   count = processed, scale = "1/1000000",
+//!                   help = "Time spent processing a message."))]
+//! struct WorkerStats {
+//!     /// Messages processed.
+//!     #[metric(counter)]
+//!     processed: u64,
+//!     #[metric(skip)]
+//!     avg_processing_us: f64,
+//! }
+//!
+//! # fn main() -> Result<(), promforge::Error> {
+//! let registry = Registry::new();
+//! let stats = WorkerStats { processed: 4, avg_processing_us: 250.0 };
+//! promforge::register_snapshot(&registry, Arc::new(stats))?;
+//! let text = registry.render();
+//! assert!(text.contains("# TYPE worker_processing_seconds summary\n"), "{text}");
+//! assert!(text.contains("worker_processing_seconds_sum 0.001\n"), "{text}");
+//! assert!(text.contains("worker_processing_seconds_count 4\n"), "{text}");
+//! # Ok(()) }
+//! ```
+//!
+//! ## Nested stats: a struct, an `Option`, a `Vec`, a map
+//!
+//! A field whose type is another snapshot struct is nested (its families are named by its
+//! own prefix joined to the parent's). An `Option` of one writes nothing while it is `None`
+//! (a component that is not there); a `Vec` writes each element. A `HashMap` or `BTreeMap`
+//! of nested structs takes `#[metric(key = "…")]`, the label its keys are written in, and
+//! no `nested` (which is for a single struct, and only needed when its type is a
+//! parameter).
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::sync::{Arc, Mutex};
+//!
+//! use promforge::{MetricsGroup, Registry};
+//!
+//! #[derive(MetricsGroup, Default)]
+//! #[metrics(prefix = "queue", snapshot)]
+//! struct QueueStats {
+//!     /// Jobs waiting.
+//!     depth: u32,
+//! }
+//!
+//! #[derive(MetricsGroup, Default)]
+//! #[metrics(prefix = "cache", snapshot)]
+//! struct CacheStats {
+//!     /// Entries held.
+//!     entries: u64,
+//! }
+//!
+//! #[derive(MetricsGroup, Default)]
+//! #[metrics(prefix = "worker", snapshot)]
+//! struct WorkerStats {
+//!     #[metric(key = "queue")]
+//!     queues: BTreeMap<String, QueueStats>,
+//!     cache: Option<CacheStats>, // no cache configured: no worker_cache_* series
+//! }
+//!
+//! # fn main() -> Result<(), promforge::Error> {
+//! let registry = Registry::new();
+//! let stats = Arc::new(Mutex::new(WorkerStats::default()));
+//! promforge::register_snapshot(&registry, Arc::clone(&stats))?;
+//! if let Ok(mut stats) = stats.lock() {
+//!     stats.queues.insert("inbox".into(), QueueStats { depth: 3 });
+//! }
+//! let text = registry.render();
+//! assert!(text.contains("worker_queue_depth{queue=\"inbox\"} 3\n"), "{text}");
+//! assert!(!text.contains("worker_cache_entries "), "{text}");
+//! if let Ok(mut stats) = stats.lock() {
+//!     stats.cache = Some(CacheStats { entries: 9 });
+//! }
+//! assert!(registry.render().contains("worker_cache_entries 9\n"));
+//! # Ok(()) }
+//! ```
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
@@ -132,7 +300,7 @@ impl GroupMetric for Summary {
     }
 }
 
-impl<E: LabelValue + 'static> GroupMetric for crate::StateSet<E> {
+impl<E: crate::labels::ClosedLabelValue + 'static> GroupMetric for crate::StateSet<E> {
     fn create(options: &FieldOptions) -> Result<Self, Error> {
         crate::StateSet::new(options.state_label.unwrap_or("state"))
     }
@@ -247,19 +415,53 @@ pub trait SnapshotGroup: Send + Sync + 'static {
     note = "a struct of values is a nested group: derive MetricsGroup with #[metrics(snapshot)] on it"
 )]
 pub trait SnapshotValue {
-    /// Writes the value, multiplied by `scale`, as one sample of `family`; `None` writes nothing.
-    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64);
+    /// Writes the value, converted by `scale`, as one sample of `family`; `None` writes
+    /// nothing.
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: Scale);
+}
+
+/// How a snapshot value is converted to the unit it is exposed in (`#[metric(scale = …)]`):
+/// multiplied by a factor, or divided by a number. The derive divides when the scale is the
+/// reciprocal of a whole number (`scale = 0.001`, `scale = 1e-6`, or written as a fraction,
+/// `scale = "1/1000000"`): `250.5 / 1e6` is `0.0002505`, the correctly rounded result, where
+/// `250.5 * 1e-6` is `0.00025049999999999996`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    /// The value is multiplied by this factor.
+    Times(f64),
+    /// The value is divided by this number.
+    Per(f64),
+}
+
+impl Scale {
+    /// No conversion.
+    pub const ONE: Self = Self::Times(1.0);
+
+    /// `value`, converted.
+    #[inline]
+    pub fn apply(self, value: f64) -> f64 {
+        match self {
+            Self::Times(factor) => value * factor,
+            Self::Per(divisor) => value / divisor,
+        }
+    }
+
+    /// Whether the value is written as it is.
+    #[inline]
+    pub fn is_one(self) -> bool {
+        matches!(self, Self::Times(factor) if factor == 1.0)
+    }
 }
 
 macro_rules! snapshot_integers {
     ($($t:ty),*) => {$(
         impl SnapshotValue for $t {
             #[inline]
-            fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
-                if scale == 1.0 {
+            fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: Scale) {
+                if scale.is_one() {
                     out.sample(family, labels, *self as i64);
                 } else {
-                    out.sample(family, labels, *self as f64 * scale);
+                    out.sample(family, labels, scale.apply(*self as f64));
                 }
             }
         }
@@ -272,11 +474,11 @@ macro_rules! snapshot_unsigned {
     ($($t:ty),*) => {$(
         impl SnapshotValue for $t {
             #[inline]
-            fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
-                if scale == 1.0 {
+            fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: Scale) {
+                if scale.is_one() {
                     out.sample(family, labels, *self as u64);
                 } else {
-                    out.sample(family, labels, *self as f64 * scale);
+                    out.sample(family, labels, scale.apply(*self as f64));
                 }
             }
         }
@@ -287,36 +489,36 @@ snapshot_unsigned!(u64, usize);
 
 impl SnapshotValue for f64 {
     #[inline]
-    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
-        out.sample(family, labels, *self * scale);
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: Scale) {
+        out.sample(family, labels, scale.apply(*self));
     }
 }
 
 impl SnapshotValue for f32 {
     #[inline]
-    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
-        out.sample(family, labels, f64::from(*self) * scale);
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: Scale) {
+        out.sample(family, labels, scale.apply(f64::from(*self)));
     }
 }
 
 impl SnapshotValue for bool {
     #[inline]
-    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, _scale: f64) {
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, _scale: Scale) {
         out.sample(family, labels, u64::from(*self));
     }
 }
 
-/// Durations are written in seconds (times `scale`).
+/// Durations are written in seconds (converted by `scale`).
 impl SnapshotValue for Duration {
     #[inline]
-    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
-        out.sample(family, labels, self.as_secs_f64() * scale);
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: Scale) {
+        out.sample(family, labels, scale.apply(self.as_secs_f64()));
     }
 }
 
 impl<T: SnapshotValue> SnapshotValue for Option<T> {
     #[inline]
-    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: f64) {
+    fn write(&self, out: &mut CollectorEncoder<'_>, family: usize, labels: &str, scale: Scale) {
         if let Some(v) = self {
             v.write(out, family, labels, scale);
         }
@@ -375,7 +577,10 @@ impl<T: Send + Sync + 'static> SnapshotSource<T> for Arc<RwLock<T>> {
     }
 }
 
-impl<T: Send + Sync + 'static> SnapshotSource<T> for Arc<T> {
+/// `T: SnapshotGroup`, so that an `Arc<Mutex<T>>` or `Arc<RwLock<T>>` is only read through
+/// its lock (a `Mutex<T>` is no snapshot group): `register_snapshot(&registry, source)`
+/// finds `T` from the source alone.
+impl<T: SnapshotGroup> SnapshotSource<T> for Arc<T> {
     fn read(&self, f: &mut dyn FnMut(&T)) {
         f(self);
     }
@@ -403,6 +608,59 @@ impl<T: SnapshotGroup, S: SnapshotSource<T>> Collector for SnapshotCollector<T, 
 /// Registers a snapshot group: at every scrape its value is read from `source` (an
 /// `Arc<Mutex<T>>`, `Arc<RwLock<T>>`, `Arc<T>`, or [`FromFn`] around a closure) and
 /// written as metrics. Returns the families' full names.
+///
+/// `T` is found from the source: `promforge::register_snapshot(&registry, stats)` with
+/// `stats` an `Arc<Mutex<WorkerStats>>` registers `WorkerStats`. The derive also writes
+/// the same function as an associated function of the struct,
+/// `WorkerStats::register_snapshot(&registry, source)`, which names `T` for you (handy with
+/// a closure).
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+///
+/// use promforge::{FromFn, MetricsGroup, Registry};
+///
+/// #[derive(MetricsGroup, Clone, Default)]
+/// #[metrics(prefix = "worker", snapshot)]
+/// struct WorkerStats {
+///     /// Messages processed.
+///     #[metric(counter)]
+///     messages: u64,
+///     /// Memory in use.
+///     #[metric(unit = "bytes", scale = 1048576)]
+///     memory_mb: f64,
+///     /// Average processing time.
+///     #[metric(name = "processing", unit = "seconds", scale = "1/1000000")]
+///     processing_us: f64,
+/// }
+///
+/// # fn main() -> Result<(), promforge::Error> {
+/// let registry = Registry::new();
+/// let stats = Arc::new(Mutex::new(WorkerStats::default()));
+/// promforge::register_snapshot(&registry, Arc::clone(&stats))?;
+/// {
+///     let mut stats = stats.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+///     stats.messages = 7;
+///     stats.memory_mb = 1.5;
+///     stats.processing_us = 250.5;
+/// }
+/// let text = registry.render();
+/// assert!(text.contains("worker_messages_total 7\n"), "{text}");
+/// assert!(text.contains("worker_memory_bytes 1572864\n"), "{text}");
+/// // Divided by 1,000,000 rather than multiplied by 0.000001 (which gives
+/// // 0.00025049999999999996).
+/// assert!(text.contains("worker_processing_seconds 0.0002505\n"), "{text}");
+///
+/// // The struct's own `register_snapshot`, here with a closure.
+/// let other = Registry::new();
+/// WorkerStats::register_snapshot(&other, FromFn(|| WorkerStats { messages: 3, ..WorkerStats::default() }))?;
+/// assert!(other.render().contains("worker_messages_total 3\n"));
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// A name that is invalid or already taken in the registry (then nothing is registered).
 pub fn register_snapshot<T: SnapshotGroup, S: SnapshotSource<T>>(
     registry: &Registry,
     source: S,
@@ -422,6 +680,21 @@ impl<T: SnapshotGroup> SnapshotGroup for Vec<T> {
 
     fn collect(&self, out: &mut CollectorEncoder<'_>, base: usize, labels: &mut String) {
         for item in self {
+            item.collect(out, base, labels);
+        }
+    }
+}
+
+/// An optional nested group: `None` (a component that is not there) writes no series.
+impl<T: SnapshotGroup> SnapshotGroup for Option<T> {
+    const FAMILY_COUNT: usize = T::FAMILY_COUNT;
+
+    fn describe(prefix: &str, out: &mut Vec<FamilyDesc>) {
+        T::describe(prefix, out);
+    }
+
+    fn collect(&self, out: &mut CollectorEncoder<'_>, base: usize, labels: &mut String) {
+        if let Some(item) = self {
             item.collect(out, base, labels);
         }
     }

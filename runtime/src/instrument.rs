@@ -72,6 +72,7 @@ pub const BUCKETS_LATENCY: &[f64] = &[
 pub const BUCKETS_HTTP: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// How a call ended: the `result` label of `function_calls_total`.
+#[doc(hidden)]
 #[derive(crate::LabelValue, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallResult {
     /// Returned normally (for a `Result`, an `Ok`).
@@ -123,11 +124,7 @@ pub type LabelIndex = Option<(usize, usize)>;
 /// when the type is closed.
 #[inline]
 pub fn label_parts<V: LabelValue>(value: &V) -> (LabelText, LabelIndex) {
-    let index = value.index();
-    match (V::CARDINALITY, V::value_at(index)) {
-        (Some(cardinality), Some(text)) => (Cow::Borrowed(text), Some((cardinality, index))),
-        _ => (Cow::Owned(value.label_value().into_owned()), None),
-    }
+    value.__argument_label()
 }
 
 /// The most label combinations of a labeled site counted in per-thread cells; the others

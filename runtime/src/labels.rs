@@ -67,6 +67,24 @@ pub trait LabelValue {
     /// The value's text, unescaped (the encoder escapes it).
     fn label_value(&self) -> Cow<'_, str>;
 
+    /// The value's text kept beyond the value (borrowed for a closed type, copied for an
+    /// open one): what `#[instrument_metrics(labels(…))]` takes from an argument at the start
+    /// of a call, with its place among the type's values when the type is closed. A method
+    /// of this trait, so that an argument that is not a label value is reported as exactly
+    /// that.
+    #[doc(hidden)]
+    #[inline]
+    fn __argument_label(&self) -> (Cow<'static, str>, Option<(usize, usize)>)
+    where
+        Self: Sized,
+    {
+        let index = self.index();
+        match (Self::CARDINALITY, Self::value_at(index)) {
+            (Some(cardinality), Some(text)) => (Cow::Borrowed(text), Some((cardinality, index))),
+            _ => (Cow::Owned(self.label_value().into_owned()), None),
+        }
+    }
+
     /// Appends the value's text, escaped, to `out`: what a label set writes for it, and
     /// what an open [`Family`](crate::Family) looks its series up by. The default escapes
     /// [`label_value`](Self::label_value); integers write their digits without allocating.
@@ -100,6 +118,18 @@ pub trait LabelValue {
         }
     }
 }
+
+/// A [`LabelValue`] with a closed set of values known at compile time: an enum deriving
+/// `LabelValue` (the derive implements this trait too), or `bool`. A
+/// [`StateSet`](crate::StateSet) has one series per value, so its type must be closed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a closed set of label values",
+    label = "an open set of values (any string, any number)",
+    note = "a StateSet writes one series per state, all known up front: use an enum of unit variants deriving `LabelValue` (or `bool`)"
+)]
+pub trait ClosedLabelValue: LabelValue {}
+
+impl ClosedLabelValue for bool {}
 
 /// A set of labels: label names and the values of one series.
 ///

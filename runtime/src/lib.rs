@@ -71,7 +71,7 @@ pub use group::{
 };
 #[cfg(feature = "http")]
 pub use http::MetricsLayer;
-pub use labels::{LabelSet, LabelValue};
+pub use labels::{ClosedLabelValue, LabelSet, LabelValue};
 pub use metrics::{
     Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram,
     ShardedCounter, Summary, exponential_buckets, linear_buckets,
@@ -99,7 +99,7 @@ pub mod __private {
     pub use crate::group;
     pub use crate::instrument;
     pub use crate::labels::derive_support;
-    pub use crate::labels::{LabelSet, LabelValue};
+    pub use crate::labels::{ClosedLabelValue, LabelSet, LabelValue};
     pub use crate::registry::Registry;
     pub use ::core::option::Option::{self, None, Some};
     pub use ::inventory;

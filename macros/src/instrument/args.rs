@@ -38,6 +38,8 @@ pub(super) struct Args {
     pub(super) summary: Option<SummaryArg>,
     /// The items of `skip(…)`, each a known symbol.
     pub(super) skip: Vec<(Symbol, Path)>,
+    /// The `skip` keyword of `skip(…)`.
+    pub(super) skip_keyword: Option<Path>,
     /// A plain `skip` (no list).
     pub(super) plain_skip: Option<Path>,
     /// `registry = expr`.
@@ -133,6 +135,7 @@ impl Args {
             self.summary = Some(parse_summary(cx, meta)?);
         } else if key == SKIP {
             if meta.input.peek(token::Paren) {
+                self.skip_keyword = Some(meta.path.clone());
                 self.skip = parse_skip_items(cx, meta)?;
             } else if meta.input.peek(Token![=]) {
                 return Err(meta.error(format!(

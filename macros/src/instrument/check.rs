@@ -66,6 +66,31 @@ pub(super) struct Label {
     pub(super) expr: Expr,
 }
 
+/// The endings `#[instrument_metrics(name = …)]` adds to the name (and their parts a
+/// name may not end in either: `x_calls` would give `x_calls_calls_total`).
+const ADDED_SUFFIXES: [&str; 7] = [
+    "_calls_total",
+    "_duration_seconds",
+    "_in_flight",
+    "_calls",
+    "_duration",
+    "_total",
+    "_seconds",
+];
+
+/// The error for a `name` that already ends in a suffix the attribute adds, if it does.
+fn name_with_added_suffix(name: &str) -> Option<String> {
+    let suffix = ADDED_SUFFIXES
+        .iter()
+        .find(|suffix| name.len() > suffix.len() && name.ends_with(*suffix))?;
+    let stem = &name[..name.len() - suffix.len()];
+    Some(format!(
+        "`name = \"{name}\"` ends in `{suffix}`, and the attribute adds the endings itself \
+         (`<name>_calls_total`, `<name>_duration_seconds`, `<name>_in_flight`): this would \
+         write `{name}_calls_total`; write `name = \"{stem}\"`"
+    ))
+}
+
 /// Checks the options, recording each mistake in `cx`.
 pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
     if let Some(prefix) = &args.prefix {
@@ -76,7 +101,33 @@ pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
     if let Some(name) = &args.name {
         if let Err(message) = names::check_metric_name(&name.value(), false) {
             cx.error_spanned_by(name, message);
+        } else if let Some(message) = name_with_added_suffix(&name.value()) {
+            cx.error_spanned_by(name, message);
         }
+    }
+    if let (Some(keyword), [.., (_, last)]) = (&args.skip_keyword, args.skip.as_slice()) {
+        if [CALLS, DURATION, IN_FLIGHT]
+            .iter()
+            .all(|symbol| args.skip.iter().any(|(item, _)| item == symbol))
+        {
+            cx.error_spanned_by(
+                quote!(#keyword #last),
+                "`skip(calls, duration, in_flight)` records nothing: remove \
+                 #[instrument_metrics] from this item instead (or, on a method of an \
+                 instrumented impl block, write plain `#[instrument_metrics(skip)]`)",
+            );
+        }
+    }
+    if let Some(Expr::Lit(literal)) = &args.registry {
+        cx.error_spanned_by(
+            literal,
+            format!(
+                "`registry = {}`: the `registry` option takes an expression that is a Registry \
+                 (or derefs to one), like `registry = &*METRICS` or `registry = \
+                 crate::metrics::registry()`, not a name in a literal",
+                literal.to_token_stream()
+            ),
+        );
     }
     let labels = match &args.labels {
         Some(labels) => {
@@ -328,6 +379,22 @@ pub(super) fn wrong_item_tokens(item: &Item) -> TokenStream {
         }
         other => other.to_token_stream().into_iter().take(1).collect(),
     }
+}
+
+/// The error for an item that is not a function with a body nor an impl block.
+pub(super) fn wrong_item_message(item: &Item) -> String {
+    if let Item::Verbatim(tokens) = item {
+        if let Ok(BodylessFn { ident, .. }) = syn::parse2::<BodylessFn>(tokens.clone()) {
+            return format!(
+                "`{}` has no body: #[instrument_metrics] wraps a function's body, and a \
+                 foreign function (in `extern {{ … }}`) or a trait method's declaration is only \
+                 a signature; instrument the function that has the body (the method in each \
+                 impl, or the Rust function that calls the foreign one)",
+                ident.unraw()
+            );
+        }
+    }
+    WRONG_ITEM.to_owned()
 }
 
 /// `fn name(…) -> …;`: a function declaration without a body.

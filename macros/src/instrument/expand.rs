@@ -583,13 +583,14 @@ impl<'a> Generator<'a> {
         })
     }
 
-    /// `let __pf_label_x = label_text(&(expr));` for each label: the values at the start
-    /// of the call, before the body moves the arguments.
+    /// `let __pf_label_x = LabelValue::__argument_label(&(expr));` for each label: the
+    /// values at the start of the call, before the body moves the arguments.
     fn label_values(&self) -> TokenStream {
-        let instrument = &self.instrument;
         if self.options.labels.is_empty() {
             return TokenStream::new();
         }
+        let instrument = &self.instrument;
+        let p = self.options.krate.private();
         let combo = Ident::new("__pf_combo", Span::mixed_site());
         let indexes: Vec<Ident> = (0..self.options.labels.len())
             .map(|i| Ident::new(&format!("__pf_index_{i}"), Span::mixed_site()))
@@ -601,7 +602,10 @@ impl<'a> Generator<'a> {
             .zip(&indexes)
             .map(|(label, index)| {
                 let (local, expr) = (&label.local, &label.expr);
-                let value = quote_spanned!(expr.span()=> #instrument::label_parts(&(#expr)));
+                // Through the `LabelValue` trait itself: an argument that is not a label
+                // value is reported as that, with no note about a helper of ours.
+                let value =
+                    quote_spanned!(expr.span()=> #p::LabelValue::__argument_label(&(#expr)));
                 quote!(let (#local, #index) = #value;)
             });
         quote! {

@@ -39,8 +39,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             check::plain_skip(&cx, &args, true);
             Some(instrument_impl(&cx, &options, *block))
         }
-        Ok(Target::Other(tokens)) => {
-            cx.error_spanned_by(tokens, check::WRONG_ITEM);
+        Ok(Target::Other(tokens, message)) => {
+            cx.error_spanned_by(tokens, message);
             None
         }
         Err(error) => {
@@ -60,8 +60,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 enum Target {
     Fn(Box<Function>),
     Impl(Box<ItemImpl>),
-    /// Anything else: the tokens the error spans (the item's keyword and name).
-    Other(TokenStream),
+    /// Anything else: the tokens the error spans (the item's keyword and name), and the
+    /// error.
+    Other(TokenStream, String),
 }
 
 impl Target {
@@ -79,7 +80,10 @@ impl Target {
                 })))
             }
             Ok(Item::Impl(item)) => Ok(Self::Impl(Box::new(item))),
-            Ok(item) => Ok(Self::Other(check::wrong_item_tokens(&item))),
+            Ok(item) => Ok(Self::Other(
+                check::wrong_item_tokens(&item),
+                check::wrong_item_message(&item),
+            )),
             // A body syn cannot parse: instrument it as written, and leave it to rustc.
             Err(error) => syn::parse2::<Function>(tokens)
                 .map_err(|_| error)
@@ -225,7 +229,6 @@ mod tests {
             "mod m {}",
             "const C: u8 = 1;",
             "static S: u8 = 1;",
-            "fn f(&self);",
         ] {
             let out = expand_str("", item);
             assert!(
@@ -234,6 +237,45 @@ mod tests {
             );
             let kept: TokenStream = item.parse().expect("item");
             assert!(out.ends_with(&kept.to_string()), "{item}: {out}");
+        }
+    }
+
+    #[test]
+    fn a_function_without_a_body_is_named() {
+        for item in ["fn f(&self);", "pub fn abs(input: i32) -> i32;"] {
+            let out = expand_str("", item);
+            assert!(out.contains("has no body"), "{item}: {out}");
+            assert!(!out.contains("goes on a function (free"), "{item}: {out}");
+            let kept: TokenStream = item.parse().expect("item");
+            assert!(out.ends_with(&kept.to_string()), "{item}: {out}");
+        }
+    }
+
+    #[test]
+    fn names_with_an_added_suffix_all_skipped_and_literal_registries() {
+        for (args, expected) in [
+            (
+                "name = \"db_query_calls_total\"",
+                "write `name = \\\"db_query\\\"`",
+            ),
+            ("name = \"db_calls\"", "ends in `_calls`"),
+            ("name = \"upload_in_flight\"", "ends in `_in_flight`"),
+            ("skip(in_flight, calls, duration)", "records nothing"),
+            (
+                "registry = \"jobs\"",
+                "the `registry` option takes an expression",
+            ),
+        ] {
+            let out = expand_str(args, "fn f() {}");
+            assert!(out.contains(expected), "{args}: {out}");
+        }
+        for args in [
+            "name = \"db_query\"",
+            "skip(calls, duration)",
+            "registry = &*REG",
+        ] {
+            let out = expand_str(args, "fn f() {}");
+            assert!(!out.contains("compile_error"), "{args}: {out}");
         }
     }
 

@@ -185,6 +185,9 @@ fn implementation(
                     })
                 }
             }
+
+            #[automatically_derived]
+            impl #impl_generics #p::ClosedLabelValue for #ident #ty_generics #where_clause {}
         };
     }
 }
@@ -217,6 +220,9 @@ fn stub(input: &DeriveInput, attrs: &ContainerAttrs) -> TokenStream {
                     #p::Cow::Borrowed("")
                 }
             }
+
+            #[automatically_derived]
+            impl #impl_generics #p::ClosedLabelValue for #ident #ty_generics #where_clause {}
         };
     }
 }

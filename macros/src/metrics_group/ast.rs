@@ -11,7 +11,7 @@ use syn::{
     Type, Visibility,
 };
 
-use super::attr::{ContainerAttrs, FieldAttrs, GroupKind, SummaryAttr};
+use super::attr::{ContainerAttrs, FieldAttrs, GroupKind, Scale, SummaryAttr};
 use super::naming::{self, UnitPlace};
 use super::symbol::{
     self, AGE_BUCKETS, COUNTER, GAUGE, HELP, KEY, Key, LABEL, LABELS, MAX_AGE, NAME, NESTED,
@@ -46,8 +46,8 @@ pub(super) struct AggregateSummary<'a> {
     pub(super) avg: bool,
     /// The field holding the number of observations.
     pub(super) count: AggregateField<'a>,
-    /// The sum is multiplied by it (to reach the base unit).
-    pub(super) scale: f64,
+    /// Converts the sum to the base unit.
+    pub(super) scale: Scale,
 }
 
 /// A field a summary reads.
@@ -129,7 +129,7 @@ pub(super) struct Value {
     pub(super) name: String,
     pub(super) help: String,
     pub(super) counter: bool,
-    pub(super) scale: f64,
+    pub(super) scale: Scale,
     /// The family's name after the prefix, as exposed (`_total` on counters).
     pub(super) family: String,
     /// `labels(…)`: fixed labels on the value's samples, in the order written.
@@ -244,8 +244,9 @@ fn value_type(ty: &Type) -> Option<ValueType> {
         return None;
     }
     Some(match name.as_str() {
+        // An `Option` of something else is an optional nested group.
         "Option" => match type_args(segment).first() {
-            Some(inner) => value_type(inner).unwrap_or(ValueType::Number),
+            Some(inner) => value_type(inner)?,
             None => ValueType::Number,
         },
         "bool" => ValueType::Bool,
@@ -335,9 +336,23 @@ impl<'a> Input<'a> {
                 }
             },
         };
+        if let (Some((_, labels)), false) = (&attrs.labels, attrs.snapshot.is_some()) {
+            if let Some(name) = open_label_type(labels) {
+                cx.error_spanned_by(
+                    labels,
+                    format!(
+                        "`labels = {name}`: a `{name}` is one label's value, not a set of labels \
+                         (it has no label name); a label set is a struct deriving LabelSet whose \
+                         field names are the label names, like `#[derive(LabelSet)] struct \
+                         WorkerLabels {{ worker: String }}` and `labels = WorkerLabels`"
+                    ),
+                );
+            }
+        }
         let mut reader = Reader {
             cx,
             attrs,
+            type_params: crate::generics::param_names(&input.generics),
             prefix: &prefix,
             names: BTreeMap::new(),
             samples: BTreeMap::new(),
@@ -356,12 +371,21 @@ impl<'a> Input<'a> {
         }
         let mut summaries = Vec::new();
         let body = match kind {
-            GroupKind::Live => Body::Live(
-                fields
+            GroupKind::Live => {
+                let fields: Vec<LiveField<'a>> = fields
                     .iter()
                     .filter_map(|field| Some(reader.live_field(field, field.ident.as_ref()?)))
-                    .collect(),
-            ),
+                    .collect();
+                check_nested_types(
+                    cx,
+                    fields.iter().filter_map(|field| match field.role {
+                        LiveRole::Nested => Some((field.member, field.ty)),
+                        _ => None,
+                    }),
+                    false,
+                );
+                Body::Live(fields)
+            }
             GroupKind::Snapshot => {
                 let fields: Vec<SnapshotField<'a>> = fields
                     .iter()
@@ -369,6 +393,19 @@ impl<'a> Input<'a> {
                     .collect();
                 reader.check_map_keys(&fields);
                 reader.check_fixed_labels(&fields);
+                check_nested_types(
+                    cx,
+                    fields.iter().filter_map(|field| match &field.role {
+                        SnapshotRole::Nested => Some((field.member, field.ty)),
+                        SnapshotRole::Map {
+                            value_ty,
+                            value: None,
+                            ..
+                        } => Some((field.member, *value_ty)),
+                        _ => None,
+                    }),
+                    true,
+                );
                 summaries = attrs
                     .summaries
                     .iter()
@@ -393,6 +430,8 @@ impl<'a> Input<'a> {
 struct Reader<'c, 'a> {
     cx: &'c Ctxt,
     attrs: &'a ContainerAttrs,
+    /// The struct's generic parameters, by name.
+    type_params: std::collections::BTreeSet<String>,
     prefix: &'c str,
     /// Family names (with `_total` for counters) → the field that has it.
     names: BTreeMap<String, String>,
@@ -425,12 +464,37 @@ impl<'a> Reader<'_, 'a> {
     fn live_field(&mut self, field: &'a Field, member: &'a Ident) -> LiveField<'a> {
         let cx = self.cx;
         let ty = &field.ty;
-        let attrs = FieldAttrs::parse(cx, &field.attrs, GroupKind::Live);
+        let mut attrs = FieldAttrs::parse(cx, &field.attrs, GroupKind::Live);
         let field_name = member.unraw().to_string();
+        let metric_kind = live_kind(ty);
+        if let (Some(_), Some(nested)) = (metric_kind, &attrs.nested) {
+            cx.error_spanned_by(
+                nested,
+                format!(
+                    "`nested` is for a field whose type is a metrics group, and `{field_name}` is \
+                     a `{}`, a metric registered under its own name: remove `nested`",
+                    type_text(ty)
+                ),
+            );
+            attrs.nested = None;
+        }
         let role = if attrs.skip.is_some() {
             not_applicable(cx, &attrs, &[SKIP], "a skipped field (#[metric(skip)])");
             LiveRole::Skip
-        } else if let Some((kind, in_family)) = live_kind(ty).filter(|_| attrs.nested.is_none()) {
+        } else if let (None, Some(param)) = (&attrs.nested, self.type_param(ty)) {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "the type of `{field_name}` is the type parameter `{param}`: the derive \
+                     tells a metric from a nested group by the name of the field's type; give \
+                     the field a metric type (Counter, Gauge, Histogram, Family<L, M>, …), mark \
+                     it #[metric(nested)] if `{param}` is a metrics group (`{param}: \
+                     MetricsGroup` is then required), or #[metric(skip)]"
+                ),
+            );
+            LiveRole::Skip
+        } else if let Some((kind, in_family)) = metric_kind {
+            self.check_metric_type(ty, kind, in_family);
             let plain = matches!(
                 kind,
                 MetricKind::Counter | MetricKind::Gauge | MetricKind::Histogram
@@ -483,12 +547,14 @@ impl<'a> Reader<'_, 'a> {
             let name = self.metric_name(&attrs, member, UnitPlace::Live, None);
             let help = self.help(&attrs, field, member);
             if let Some(name) = &name {
-                self.claim(
-                    name,
-                    kind,
-                    origin(&attrs, member),
-                    format!("field `{field_name}`"),
-                );
+                if !self.refused_gauge_name(name, kind, &attrs, member, false) {
+                    self.claim(
+                        name,
+                        kind,
+                        origin(&attrs, member),
+                        format!("field `{field_name}`"),
+                    );
+                }
             }
             LiveRole::Metric(Metric {
                 name: name.unwrap_or_default(),
@@ -538,8 +604,30 @@ impl<'a> Reader<'_, 'a> {
     fn snapshot_field(&mut self, field: &'a Field, member: &'a Ident) -> SnapshotField<'a> {
         let cx = self.cx;
         let ty = &field.ty;
-        let attrs = FieldAttrs::parse(cx, &field.attrs, GroupKind::Snapshot);
+        let mut attrs = FieldAttrs::parse(cx, &field.attrs, GroupKind::Snapshot);
         let field_name = member.unraw().to_string();
+        if let Some(nested) = &attrs.nested {
+            let message = if map_types(ty).is_some() {
+                Some(format!(
+                    "`{field_name}` is a map: a map of nested stats takes `key = \"…\"` (the \
+                     label its keys are written in) and no `nested`, which is for a single \
+                     nested struct; remove `nested`"
+                ))
+            } else if value_type(ty).is_some() {
+                Some(format!(
+                    "`nested` is for a field whose type is a snapshot struct, and `{field_name}` \
+                     is a `{}`, a value written as one sample: remove `nested`",
+                    type_text(ty)
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                cx.error_spanned_by(nested, message);
+                attrs.nested = None;
+            }
+        }
+        let no_keys = attrs.given_keys().is_empty();
         let role = if attrs.skip.is_some() {
             not_applicable(cx, &attrs, &[SKIP], "a skipped field (#[metric(skip)])");
             SnapshotRole::Skip
@@ -571,11 +659,34 @@ impl<'a> Reader<'_, 'a> {
                 self.labels.insert(name.clone(), field_name);
             }
             SnapshotRole::Label { name }
+        } else if let (None, Some(param)) = (&attrs.nested, self.type_param(ty)) {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "the type of `{field_name}` is the type parameter `{param}`: the derive \
+                     tells a value from a nested group by the name of the field's type; give \
+                     the field a value type (an integer, a float, bool, Duration, or Option of \
+                     those), mark it #[metric(nested)] if `{param}` is a snapshot group \
+                     (`{param}: SnapshotGroup` is then required), or #[metric(skip)]"
+                ),
+            );
+            SnapshotRole::Skip
         } else if attrs.nested.is_some() {
             not_applicable(cx, &attrs, &[NESTED], "a nested group (#[metric(nested)])");
             SnapshotRole::Nested
+        } else if let (true, Some(name)) = (no_keys, open_label_type(ty)) {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "`{field_name}` is a `{name}`, which is not a value (a snapshot value is an \
+                     integer, a float, bool, Duration, or Option of those): to put it on the \
+                     struct's samples as a label, mark it #[metric(label)]; or leave it out \
+                     with #[metric(skip)]"
+                ),
+            );
+            SnapshotRole::Skip
         } else if let Some(value_ty) = value_type(ty) {
-            SnapshotRole::Value(self.value(&attrs, field, member, value_ty, false))
+            SnapshotRole::Value(self.value(&attrs, field, ty, member, value_ty, false))
         } else if let Some((key_ty, value_ty)) = map_types(ty) {
             let label = match &attrs.key {
                 Some(given) => {
@@ -601,7 +712,9 @@ impl<'a> Reader<'_, 'a> {
                 }
             };
             let value = match value_type(value_ty) {
-                Some(value_kind) => Some(self.value(&attrs, field, member, value_kind, true)),
+                Some(value_kind) => {
+                    Some(self.value(&attrs, field, value_ty, member, value_kind, true))
+                }
                 None => {
                     not_applicable(
                         cx,
@@ -642,11 +755,28 @@ impl<'a> Reader<'_, 'a> {
         &mut self,
         attrs: &FieldAttrs,
         field: &Field,
+        ty: &Type,
         member: &Ident,
         value_type: ValueType,
         is_map: bool,
     ) -> Value {
         let cx = self.cx;
+        if let (Some(_), Some(signed)) = (&attrs.counter, signed_integer(ty)) {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "a counter only goes up, and `{}` is {}: keep the count in an unsigned \
+                     integer (`u64`) or a float, or leave out `counter` to write a gauge (as \
+                     `Counter<{signed}>` is refused)",
+                    member.unraw(),
+                    if is_map {
+                        format!("a map of `{signed}`s")
+                    } else {
+                        format!("an `{}`", type_text(ty))
+                    }
+                ),
+            );
+        }
         not_applicable(
             cx,
             attrs,
@@ -705,7 +835,10 @@ impl<'a> Reader<'_, 'a> {
         } else {
             self.help(attrs, field, member)
         };
-        if let (Some(name), false) = (&name, shared) {
+        let refused = name.as_ref().is_some_and(|name| {
+            !shared && self.refused_gauge_name(name, kind, attrs, member, true)
+        });
+        if let (Some(name), false, false) = (&name, shared, refused) {
             let field_name = member.unraw().to_string();
             let claimed = self.claim(
                 name,
@@ -729,7 +862,7 @@ impl<'a> Reader<'_, 'a> {
             name: name.unwrap_or_default(),
             help: help.unwrap_or_default(),
             counter: attrs.counter.is_some(),
-            scale: attrs.scale.as_ref().map_or(1.0, |scale| scale.value),
+            scale: attrs.scale.as_ref().map_or(Scale::ONE, |scale| scale.value),
             family,
             labels: labels.unwrap_or_default(),
             shared,
@@ -828,6 +961,109 @@ impl<'a> Reader<'_, 'a> {
             return;
         }
         existing.series.push((pairs, field_name));
+    }
+
+    /// The type parameter `ty` is, if it is one of the struct's.
+    fn type_param(&self, ty: &Type) -> Option<String> {
+        let Type::Path(path) = ty else {
+            return None;
+        };
+        let ident = path.path.get_ident()?.to_string();
+        (path.qself.is_none() && self.type_params.contains(&ident)).then_some(ident)
+    }
+
+    /// Mistakes in a metric field's type parameters that the compiler would report in
+    /// generated code: a Family of plain numbers, a Family keyed by a label value rather
+    /// than a label set, a StateSet of an open type.
+    fn check_metric_type(&self, ty: &Type, kind: MetricKind, in_family: bool) {
+        let Some(segment) = last_segment(ty) else {
+            return;
+        };
+        let args = type_args(segment);
+        if in_family {
+            // `Family<String, _>` is ill-formed (`L: LabelSet`): rustc says so on the
+            // field, and the derive writes nothing that would say it again.
+            if args.first().copied().and_then(open_label_type).is_some() {
+                self.cx.leave_to_rustc();
+            }
+            if let Some(metric) = args.get(1) {
+                if let Some(number) = number_type(metric) {
+                    self.cx.error_spanned_by(
+                        metric,
+                        format!(
+                            "a Family holds one metric per label set, and `{number}` is a plain \
+                             number, not a metric: write `Counter`, `Gauge`, `Histogram`, … \
+                             (like `Family<Labels, Counter>`)"
+                        ),
+                    );
+                }
+            }
+        } else if kind == MetricKind::StateSet {
+            if let Some(state) = args.first() {
+                if let Some(name) = open_label_type(state).or_else(|| number_type(state)) {
+                    self.cx.error_spanned_by(
+                        state,
+                        format!(
+                            "a StateSet writes one series per state, all known up front, and \
+                             `{name}` is an open set of values: use an enum of unit variants \
+                             deriving LabelValue (or `bool`)"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A gauge may not end in the suffix of a counter (`_total`) or of a histogram's or
+    /// summary's samples (`_count`, `_sum`, `_bucket`): promtool refuses such names.
+    /// Whether it was reported (a name that another family's samples already have is left
+    /// to [`claim`](Self::claim), which says so).
+    fn refused_gauge_name(
+        &self,
+        name: &str,
+        kind: MetricKind,
+        attrs: &FieldAttrs,
+        member: &Ident,
+        snapshot: bool,
+    ) -> bool {
+        if kind != MetricKind::Gauge || self.samples.contains_key(name) {
+            return false;
+        }
+        let Some(suffix) = ["_total", "_count", "_sum", "_bucket"]
+            .into_iter()
+            .find(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
+        else {
+            return false;
+        };
+        let stem = &name[..name.len() - suffix.len()];
+        let full = naming::join(self.prefix, name);
+        let rename = if attrs.name.is_some() {
+            format!("`name = \"{stem}\"`")
+        } else {
+            format!("rename the field `{stem}`, or write #[metric(name = \"{stem}\")]")
+        };
+        let why = if suffix == "_total" {
+            let counter = if snapshot {
+                "mark it #[metric(counter)]"
+            } else {
+                "make it a Counter"
+            };
+            format!(
+                "`_total` marks a counter, and promtool refuses it on a gauge; if the value \
+                 only goes up, {counter} (written `{}_total`), else call it `{stem}`",
+                naming::join(self.prefix, stem)
+            )
+        } else {
+            format!(
+                "`{suffix}` ends the samples of histograms and summaries, and promtool refuses \
+                 it on a gauge; call it `{stem}`"
+            )
+        };
+        self.cx.error_spanned_by(
+            origin(attrs, member),
+            format!("the gauge `{full}`: {why} ({rename})"),
+        );
+        true
     }
 
     /// The name after the prefix, with its unit; `None` after an error.
@@ -1006,7 +1242,10 @@ impl<'a> Reader<'_, 'a> {
             sum,
             avg,
             count,
-            scale: summary.scale.as_ref().map_or(1.0, |scale| scale.value),
+            scale: summary
+                .scale
+                .as_ref()
+                .map_or(Scale::ONE, |scale| scale.value),
         })
     }
 
@@ -1168,4 +1407,106 @@ fn label_hint(message: &str, advice: &str) -> String {
         "give the label another name with #[label(rename = \"…\")]",
         advice,
     )
+}
+
+/// The type as written, without spaces (`Option<i64>`), for messages.
+fn type_text(ty: &Type) -> String {
+    let text = ty.to_token_stream().to_string().replace(' ', "");
+    match last_segment(ty) {
+        Some(segment) if segment.arguments.is_none() => segment.ident.to_string(),
+        _ => text,
+    }
+}
+
+/// The name of a type that is one label's value but no label set (and no snapshot value):
+/// `String`, `str`, `&str`, `Cow<str>`, `Arc<str>`, `Box<str>`, `char`.
+fn open_label_type(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Reference(reference) => {
+            open_label_type(&reference.elem).map(|inner| format!("&{inner}"))
+        }
+        Type::Group(group) => open_label_type(&group.elem),
+        Type::Paren(paren) => open_label_type(&paren.elem),
+        _ => {
+            let segment = last_segment(ty)?;
+            let name = segment.ident.to_string();
+            match name.as_str() {
+                "String" | "str" | "char" => Some(name),
+                "Cow" | "Arc" | "Rc" | "Box" => {
+                    let inner = type_args(segment).last().copied()?;
+                    (last_segment(inner)?.ident == "str").then(|| {
+                        ty.to_token_stream()
+                            .to_string()
+                            .replace(' ', "")
+                            .replace("'_,", "")
+                    })
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The name of a primitive number (or `bool`) type.
+fn number_type(ty: &Type) -> Option<String> {
+    let segment = last_segment(ty).filter(|segment| segment.arguments.is_none())?;
+    let name = segment.ident.to_string();
+    (NUMBER_TYPES.contains(&name.as_str()) || name == "bool").then_some(name)
+}
+
+/// The signed integer type a value has (looking through `Option`), if it has one.
+fn signed_integer(ty: &Type) -> Option<String> {
+    let segment = last_segment(ty)?;
+    let name = segment.ident.to_string();
+    if name == "Option" {
+        return type_args(segment)
+            .first()
+            .and_then(|inner| signed_integer(inner));
+    }
+    ["i8", "i16", "i32", "i64", "i128", "isize"]
+        .contains(&name.as_str())
+        .then_some(name)
+}
+
+/// Two nested groups of the same type register the same names (a nested group is named by
+/// its own prefix, not by the field): reported on the second field's type.
+fn check_nested_types<'a>(
+    cx: &Ctxt,
+    nested: impl Iterator<Item = (&'a Ident, &'a Type)>,
+    snapshot: bool,
+) {
+    let mut seen: BTreeMap<String, &Ident> = BTreeMap::new();
+    for (member, ty) in nested {
+        // `Vec<T>` (and a map of `T`) writes `T`'s families.
+        let inner = last_segment(ty)
+            .filter(|segment| snapshot && (segment.ident == "Vec" || segment.ident == "Option"))
+            .and_then(|segment| type_args(segment).first().copied())
+            .unwrap_or(ty);
+        let key = inner.to_token_stream().to_string().replace(' ', "");
+        match seen.get(&key) {
+            Some(first) => {
+                let remedy = if snapshot {
+                    format!(
+                        "keep them in one field: a `Vec<{key}>`, or a map with \
+                         #[metric(key = \"…\")] whose keys tell them apart in a label"
+                    )
+                } else {
+                    "keep one field, or give the other a group type with another prefix".to_owned()
+                };
+                cx.error_spanned_by(
+                    ty,
+                    format!(
+                        "`{}` and `{}` are both `{key}` groups: a nested group's metrics are \
+                         named by its own prefix joined to this struct's, not by the field \
+                         name, so the two would write the same names; {remedy}",
+                        first.unraw(),
+                        member.unraw()
+                    ),
+                );
+            }
+            None => {
+                seen.insert(key, member);
+            }
+        }
+    }
 }

@@ -47,7 +47,7 @@ pub(super) struct SummaryAttr {
     pub(super) sum: Option<Given<Ident>>,
     pub(super) avg: Option<Given<Ident>>,
     pub(super) count: Option<Given<Ident>>,
-    pub(super) scale: Option<Given<f64>>,
+    pub(super) scale: Option<Given<Scale>>,
     pub(super) help: Option<Given<LitStr>>,
     /// Whether a key failed to parse (then no error about a missing key is added).
     pub(super) broken: bool,
@@ -284,7 +284,7 @@ pub(super) struct FieldAttrs {
     pub(super) max_age: Option<Given<Duration>>,
     /// `age_buckets = n` of a `Summary` field.
     pub(super) age_buckets: Option<Given<usize>>,
-    pub(super) scale: Option<Given<f64>>,
+    pub(super) scale: Option<Given<Scale>>,
     pub(super) key: Option<Given<LitStr>>,
     /// `labels(name = "value", …)`: fixed labels on a value's samples.
     pub(super) labels: Option<Given<Vec<FixedLabel>>>,
@@ -372,7 +372,11 @@ impl FieldAttrs {
             }
             HELP => {
                 once(self.help.is_some(), meta, key)?;
-                self.help = Some(given(non_empty(meta.value()?.parse()?, "help text")?));
+                // Kept even when empty, so that the field has no "no help text" error too.
+                let literal: LitStr = meta.value()?.parse()?;
+                let checked = non_empty(literal.clone(), "help text");
+                self.help = Some(given(literal));
+                checked?;
             }
             UNIT => {
                 once(self.unit.is_some(), meta, key)?;
@@ -540,14 +544,73 @@ fn non_empty(literal: LitStr, what: &str) -> syn::Result<LitStr> {
     Ok(literal)
 }
 
-fn parse_scale(expr: &Expr) -> syn::Result<f64> {
-    let Some(scale) = number(expr) else {
-        return Err(syn::Error::new_spanned(
-            expr,
-            "expected a number literal, like `scale = 0.001` (the value is multiplied by it)",
-        ));
+/// How a value is converted (`scale = …`): multiplied by a factor, or divided by a number
+/// when the scale is the reciprocal of a whole number (`0.001`, `1e-6`, `"1/1000"`), so that
+/// the value printed is the correctly rounded quotient (`250.5 / 1e6` is `0.0002505`, where
+/// `250.5 * 1e-6` is `0.00025049999999999996`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Scale {
+    Times(f64),
+    Per(f64),
+}
+
+impl Scale {
+    /// No conversion.
+    pub(super) const ONE: Self = Self::Times(1.0);
+
+    /// A factor, as a division when it is the reciprocal of a whole number.
+    pub(super) fn of(factor: f64) -> Self {
+        let reciprocal = 1.0 / factor;
+        let rounded = reciprocal.round();
+        if factor.abs() < 1.0 && rounded != 0.0 && ((reciprocal - rounded) / rounded).abs() < 1e-12
+        {
+            Self::Per(rounded)
+        } else {
+            Self::Times(factor)
+        }
+    }
+}
+
+/// `scale = 0.001`, `scale = 1024`, or a fraction in a string, `scale = "1/1000"`.
+fn parse_scale(expr: &Expr) -> syn::Result<Scale> {
+    const EXPECTED: &str = "expected a number literal or a fraction, like `scale = 1024`, \
+                            `scale = 0.001` or `scale = \"1/1000\"` (the value is multiplied by \
+                            it)";
+    let scale = match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => {
+            let text = text.value();
+            let parts: Vec<Option<f64>> = text
+                .split('/')
+                .map(|part| part.trim().replace('_', "").parse::<f64>().ok())
+                .collect();
+            match parts.as_slice() {
+                [Some(numerator), Some(denominator)] if *denominator != 0.0 => {
+                    if *numerator == 1.0 && denominator.is_finite() && denominator.fract() == 0.0 {
+                        if *denominator == 1.0 {
+                            Scale::ONE
+                        } else {
+                            Scale::Per(*denominator)
+                        }
+                    } else {
+                        Scale::of(numerator / denominator)
+                    }
+                }
+                [Some(value)] => Scale::of(*value),
+                _ => return Err(syn::Error::new_spanned(expr, EXPECTED)),
+            }
+        }
+        _ => match number(expr) {
+            Some(factor) => Scale::of(factor),
+            None => return Err(syn::Error::new_spanned(expr, EXPECTED)),
+        },
     };
-    if !scale.is_finite() || scale == 0.0 {
+    let value = match scale {
+        Scale::Times(value) | Scale::Per(value) => value,
+    };
+    if !value.is_finite() || value == 0.0 {
         return Err(syn::Error::new_spanned(
             expr,
             format!(

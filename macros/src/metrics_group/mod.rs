@@ -31,7 +31,10 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let attrs = ContainerAttrs::parse(&cx, &input.attrs);
     let parsed = Input::from_syn(&cx, input, &attrs);
+    let left_to_rustc = cx.left_to_rustc();
     match (cx.check(), parsed) {
+        // rustc reports the mistake on the struct itself: stubs, and no error of ours.
+        (Ok(()), Some(_)) if left_to_rustc => fallback::stub(input, &attrs),
         (Ok(()), Some(parsed)) => match &parsed.body {
             Body::Live(fields) => live::expand(&parsed, fields),
             Body::Snapshot(fields) => snapshot::expand(&parsed, fields),
@@ -336,10 +339,25 @@ mod tests {
         assert_eq!(
             found,
             [
-                "the summary `x_seconds` writes samples named `x_seconds_count`, the name of \
-              field `b`"
+                "the gauge `x_seconds_count`: `_count` ends the samples of histograms and \
+                 summaries, and promtool refuses it on a gauge; call it `x_seconds` (`name = \
+                 \"x_seconds\"`)"
             ]
         );
+        // A counter of that name is `x_seconds_count_total`: no clash with the samples,
+        // and the summary's name is free.
+        let found = errors(quote! {
+            #[metrics(snapshot)]
+            #[metrics(summary(name = "x_seconds", sum = a, count = b, help = "X."))]
+            struct Stats {
+                #[metric(skip)]
+                a: f64,
+                /// B.
+                #[metric(counter, name = "x_seconds_count")]
+                b: u64,
+            }
+        });
+        assert_eq!(found, Vec::<String>::new());
     }
 
     #[test]
@@ -411,6 +429,153 @@ mod tests {
         for (found, expected) in found.iter().zip(expected) {
             assert!(found.starts_with(expected), "{found}\n!=\n{expected}");
         }
+    }
+
+    /// Mistakes that used to compile, or to be reported by rustc in generated code: one
+    /// error each, from the derive.
+    #[test]
+    fn mistakes_caught_by_the_derive() {
+        let found = errors(quote! {
+            #[metrics(prefix = "app")]
+            struct Live<M> {
+                /// Jobs waiting.
+                jobs_total: Gauge,
+                /// Open.
+                #[metric(name = "open_count")]
+                open: Family<L, FloatGauge>,
+                /// Fine: a counter.
+                requests_total: Counter,
+                /// Requests.
+                #[metric(nested)]
+                served: Counter,
+                /// Param.
+                param: M,
+                /// By shard.
+                by_shard: Family<Shard, u64>,
+                /// Phase.
+                phase: StateSet<String>,
+                /// Help.
+                #[metric(help = "")]
+                empty: Counter,
+                users: Cache,
+                sessions: Cache,
+            }
+        });
+        let expected = [
+            "the gauge `app_jobs_total`: `_total` marks a counter",
+            "the gauge `app_open_count`: `_count` ends the samples",
+            "`nested` is for a field whose type is a metrics group, and `served` is a `Counter`",
+            "the type of `param` is the type parameter `M`",
+            "a Family holds one metric per label set, and `u64` is a plain number",
+            "a StateSet writes one series per state",
+            "help text cannot be empty",
+            "`users` and `sessions` are both `Cache` groups",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, expected) in found.iter().zip(expected) {
+            assert!(found.starts_with(expected), "{found}\n!=\n{expected}");
+        }
+
+        let found = errors(quote! {
+            #[metrics(prefix = "w", snapshot)]
+            struct Stats {
+                worker: String,
+                /// Messages.
+                #[metric(counter)]
+                messages: i64,
+                /// Restarts.
+                #[metric(counter)]
+                restarts: Option<u32>,
+                /// Sizes.
+                size_sum: u64,
+                #[metric(nested, key = "queue")]
+                queues: HashMap<String, Queue>,
+                inbox: Queue,
+                outbox: Option<Queue>,
+                /// Fine: an optional nested group of another type.
+                cache: Option<Cache>,
+            }
+        });
+        let expected = [
+            "`worker` is a `String`, which is not a value",
+            "a counter only goes up, and `messages` is an `i64`",
+            "the gauge `w_size_sum`: `_sum` ends the samples",
+            "`queues` is a map: a map of nested stats takes `key = \"…\"`",
+            "`queues` and `inbox` are both `Queue` groups",
+            "`queues` and `outbox` are both `Queue` groups",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, expected) in found.iter().zip(expected) {
+            assert!(found.starts_with(expected), "{found}\n!=\n{expected}");
+        }
+
+        let found = errors(quote! {
+            #[metrics(labels = String)]
+            struct Worker {
+                /// Messages.
+                messages: Counter,
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("`labels = String`: a `String` is one label's value"));
+    }
+
+    /// `Family<String, _>` is ill-formed in the user's own struct: rustc reports it there,
+    /// and the derive writes only stubs, with no error of its own.
+    #[test]
+    fn a_family_keyed_by_a_label_value_is_left_to_rustc() {
+        let out = expand_str(quote! {
+            struct Metrics {
+                /// Requests.
+                requests: Family<String, Counter>,
+            }
+        });
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(!out.contains("register_field"), "{out}");
+        assert!(out.contains("unimplemented"), "{out}");
+    }
+
+    #[test]
+    fn scales_that_divide() {
+        let out = expand_str(quote! {
+            #[metrics(snapshot)]
+            struct Stats {
+                /// A.
+                #[metric(unit = "seconds", scale = 0.000001)]
+                a_us: f64,
+                /// B.
+                #[metric(unit = "seconds", scale = "1/1000")]
+                b_ms: u64,
+                /// C.
+                #[metric(unit = "bytes", scale = 1024)]
+                c_kib: u64,
+                /// D.
+                #[metric(unit = "ratio", scale = "3/4")]
+                d: f64,
+            }
+        });
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("group::Scale::Per(1000000f64)"), "{out}");
+        assert!(out.contains("group::Scale::Per(1000f64)"), "{out}");
+        assert!(out.contains("group::Scale::Times(1024f64)"), "{out}");
+        assert!(out.contains("group::Scale::Times(0.75f64)"), "{out}");
+        let found = errors(quote! {
+            #[metrics(snapshot)]
+            struct Stats {
+                /// A.
+                #[metric(scale = "1/0")]
+                a: f64,
+                /// B.
+                #[metric(scale = "fast")]
+                b: f64,
+            }
+        });
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found
+                .iter()
+                .all(|e| e.starts_with("expected a number literal or a fraction"))
+        );
     }
 
     #[test]

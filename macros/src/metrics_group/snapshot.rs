@@ -8,6 +8,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::ast::{AggregateField, AggregateSummary, Input, SnapshotField, SnapshotRole, Value};
+use super::attr::Scale;
 use super::{bounds, live};
 use crate::attr_util::float;
 
@@ -111,7 +112,7 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
                 push_labels.push(quote!(#push_label(__labels, #name, &self.#member);));
             }
             SnapshotRole::Value(value) => {
-                let scale = float(value.scale);
+                let scale = scale_tokens(&group, value.scale);
                 let write = quote_spanned!(span=> <#ty as #group::SnapshotValue>::write);
                 let at = if value.shared {
                     fixed_families
@@ -162,7 +163,7 @@ pub(super) fn expand(input: &Input<'_>, fields: &[SnapshotField<'_>]) -> TokenSt
                 let record = match value {
                     Some(value) => {
                         describe.push(value_desc(value));
-                        let scale = float(value.scale);
+                        let scale = scale_tokens(&group, value.scale);
                         let write = quote_spanned!(value_span=> <#value_ty as #group::SnapshotValue>::write);
                         offset.single += 1;
                         quote!(#write(__value, __out, __base + #at, #labels_str, #scale);)
@@ -285,26 +286,32 @@ fn aggregate(summary: &AggregateSummary<'_>) -> (TokenStream, TokenStream) {
     } else {
         raw
     };
-    let scale = summary.scale;
-    let sum = if scale == 1.0 {
-        raw
-    } else if let Some(divisor) = exact_reciprocal(scale) {
+    let sum = match summary.scale {
+        Scale::ONE => raw,
         // `x / 1000` is the correctly rounded result; `x * 0.001` may be off by one ulp
         // (and then prints as `0.15000000000000002`).
-        let divisor = float(divisor);
-        quote!(#raw / #divisor)
-    } else {
-        let scale = float(scale);
-        quote!(#raw * #scale)
+        Scale::Per(divisor) => {
+            let divisor = float(divisor);
+            quote!(#raw / #divisor)
+        }
+        Scale::Times(factor) => {
+            let factor = float(factor);
+            quote!(#raw * #factor)
+        }
     };
     (sum, count)
 }
 
-/// `1 / scale` when it is a whole number (a scale such as `0.001` or `1e-6`), so that the sum
-/// is divided by it.
-fn exact_reciprocal(scale: f64) -> Option<f64> {
-    let reciprocal = 1.0 / scale;
-    let rounded = reciprocal.round();
-    (scale.abs() < 1.0 && rounded != 0.0 && ((reciprocal - rounded) / rounded).abs() < 1e-12)
-        .then_some(rounded)
+/// `Scale::Times(…)` or `Scale::Per(…)`, as the runtime's `SnapshotValue::write` takes it.
+fn scale_tokens(group: &TokenStream, scale: Scale) -> TokenStream {
+    match scale {
+        Scale::Times(factor) => {
+            let factor = float(factor);
+            quote!(#group::Scale::Times(#factor))
+        }
+        Scale::Per(divisor) => {
+            let divisor = float(divisor);
+            quote!(#group::Scale::Per(#divisor))
+        }
+    }
 }

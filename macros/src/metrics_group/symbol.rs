@@ -55,7 +55,8 @@ pub(super) const GAUGE: Key = Symbol::new("gauge");
 pub(super) const LABEL: Key = Symbol::new("label");
 /// `key = "…"`: the label a snapshot map's keys are written in.
 pub(super) const KEY: Key = Symbol::new("key");
-/// `scale = <number>`: a snapshot value is multiplied by it (to reach the base unit).
+/// `scale = <number>` or `scale = "1/n"`: converts a snapshot value to the base unit (a
+/// reciprocal of a whole number divides).
 pub(super) const SCALE: Key = Symbol::new("scale");
 
 /// The keys of `#[metrics(…)]` (as listed for a live group).

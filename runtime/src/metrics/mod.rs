@@ -39,6 +39,11 @@ pub type FloatGauge = Gauge<f64>;
 ///
 /// Implement it to expose a custom metric; the registry writes the `# HELP` and `# TYPE`
 /// lines, then calls [`encode`](EncodeMetric::encode) at every scrape.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a metric",
+    label = "not a metric type",
+    note = "metrics are Counter, FloatCounter, ShardedCounter, Gauge, FloatGauge, Histogram, Summary, StateSet, or a Family of them (`Family<L, Counter>`, not `Family<L, u64>`); a type of your own implements EncodeMetric"
+)]
 pub trait EncodeMetric: Send + Sync + 'static {
     /// The family's type, written on its `# TYPE` line.
     fn metric_type(&self) -> MetricType;
