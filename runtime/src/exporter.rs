@@ -63,6 +63,8 @@
 
 mod access;
 mod io;
+pub(crate) mod negotiate;
+mod strict;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -643,6 +645,13 @@ impl Server {
     }
 
     async fn answer(&self, req: Request<Incoming>, peer: IpAddr) -> Response<Bytes> {
+        if let Err(refusal) = strict::check_request(req.method(), req.version(), req.headers()) {
+            // The rest of the connection cannot be trusted to be framed as this peer meant.
+            let mut resp = endpoints::text(StatusCode::BAD_REQUEST, refusal);
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return resp;
+        }
         let path = req.uri().path();
         let route = if path == self.metrics_path {
             Route::Metrics

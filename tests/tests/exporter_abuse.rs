@@ -214,7 +214,9 @@ async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
 }
 
 fn status_of(buf: &[u8]) -> Option<u16> {
-    let head = buf.strip_prefix(b"HTTP/1.1 ")?;
+    let head = buf
+        .strip_prefix(b"HTTP/1.1 ")
+        .or_else(|| buf.strip_prefix(b"HTTP/1.0 "))?;
     std::str::from_utf8(head.get(..3)?).ok()?.parse().ok()
 }
 
@@ -633,6 +635,182 @@ fn concurrent_scrapes_share_a_costly_render() {
         }
         let count = renders.load(Ordering::SeqCst);
         assert!(count <= 3, "{count} renders for 100 concurrent scrapes");
+        run.assert_recovered().await;
+    });
+}
+
+/// Sends `bytes` on a new connection and reads everything until the server closes it
+/// (bounded by 8 s: a server that keeps the connection open fails the test).
+async fn raw_all(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut conn = TcpStream::connect(addr).await.expect("connect");
+    let _ = conn.write_all(bytes).await;
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(8), conn.read_to_end(&mut buf)).await;
+    assert!(
+        read.is_ok(),
+        "the server kept the connection open after {:?}",
+        String::from_utf8_lossy(bytes)
+    );
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[test]
+fn ambiguous_framing_is_refused_and_the_connection_closed() {
+    abuse_test(|| async {
+        let run = Run::start(Exporter::new(registry())).await;
+        let addr = run.addr;
+        let second = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        let cases = [
+            // `chunked` twice, on two lines or in one: the bytes after the first chunked body
+            // would otherwise be read as a second request (a desync primitive).
+            format!(
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n{second}"
+            ),
+            format!(
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n\
+                 0\r\n\r\n{second}"
+            ),
+            format!(
+                "POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n{second}"
+            ),
+            // `chunked` not last.
+            format!(
+                "POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+                 Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n{second}"
+            ),
+            // A body on a GET or HEAD route.
+            format!("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde{second}"),
+            format!("HEAD /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na{second}"),
+            format!(
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+                 5\r\nhello\r\n0\r\n\r\n{second}"
+            ),
+        ];
+        for case in &cases {
+            let answer = raw_all(addr, case.as_bytes()).await;
+            assert_eq!(
+                status_of(answer.as_bytes()),
+                Some(400),
+                "{case:?} answered {answer:?}"
+            );
+            assert_eq!(
+                answer.matches("HTTP/1.1 ").count(),
+                1,
+                "{case:?}: the bytes after the first request were served: {answer:?}"
+            );
+            assert!(
+                answer.to_ascii_lowercase().contains("connection: close"),
+                "{answer:?}"
+            );
+        }
+        // An empty body is no body: served, and the connection goes on.
+        let answer = raw_all(
+            addr,
+            format!("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n{second}")
+                .as_bytes(),
+        )
+        .await;
+        assert_eq!(answer.matches("HTTP/1.1 200 ").count(), 2, "{answer:?}");
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn host_is_validated() {
+    abuse_test(|| async {
+        let run = Run::start(Exporter::new(registry())).await;
+        let addr = run.addr;
+        let refused = [
+            "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nHost: y\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: user@x\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: x/metrics\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: x:80x\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n",
+            "GET /health HTTP/1.1\r\nHost: é\r\nConnection: close\r\n\r\n",
+        ];
+        for case in refused {
+            let answer = raw_all(addr, case.as_bytes()).await;
+            assert_eq!(
+                status_of(answer.as_bytes()),
+                Some(400),
+                "{case:?}: {answer:?}"
+            );
+            assert!(
+                !answer.contains("abuse_requests"),
+                "metrics leaked: {answer:?}"
+            );
+        }
+        let served = [
+            "GET /metrics HTTP/1.1\r\nHost: localhost:9184\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: [::1]:9184\r\nConnection: close\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            // HTTP/1.0 does not require a Host.
+            "GET /metrics HTTP/1.0\r\n\r\n",
+        ];
+        for case in served {
+            let answer = raw_all(addr, case.as_bytes()).await;
+            assert_eq!(
+                status_of(answer.as_bytes()),
+                Some(200),
+                "{case:?}: {answer:?}"
+            );
+            assert!(answer.contains("abuse_requests_total 42"), "{answer:?}");
+        }
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn accept_encoding_is_negotiated_by_rfc_9110() {
+    abuse_test(|| async {
+        let run = Run::start(Exporter::new(registry())).await;
+        let addr = run.addr;
+        // (Accept-Encoding lines, gzip expected)
+        let table: &[(&[&str], bool)] = &[
+            (&[], false),
+            (&[""], false),
+            (&["gzip"], true),
+            (&["x-gzip"], true),
+            (&["*"], true),
+            (&["gzip;q=0"], false),
+            (&["gzip;q=0, *"], false),
+            (&["*, gzip;q=0"], false),
+            (&["gzip;q=0", "*"], false),
+            (&["*;q=0.5, gzip;q=0"], false),
+            (&["identity;q=0.5, gzip;q=0.4"], false),
+            (&["identity;q=0.4, gzip;q=0.5"], true),
+            (&["*;q=0.3, identity;q=0.5"], false),
+            (&["br, deflate"], false),
+            (&["gzip;q=1.5"], false),
+            // identity refused as well: never 406 on /metrics, identity it is.
+            (&["identity;q=0, *;q=0"], false),
+            (&["*;q=0"], false),
+            (&["identity;q=0"], false),
+        ];
+        for (lines, gzip) in table {
+            let headers: Vec<(&str, &str)> =
+                lines.iter().map(|l| ("accept-encoding", *l)).collect();
+            let resp = request(addr, "GET", "/metrics", &headers)
+                .await
+                .unwrap_or_else(|e| panic!("{lines:?}: {e}"));
+            assert_eq!(resp.status, 200, "{lines:?}");
+            assert_eq!(resp.header("vary"), "Accept-Encoding");
+            let text = if *gzip {
+                assert_eq!(resp.header("content-encoding"), "gzip", "{lines:?}");
+                gunzip(&resp.body)
+            } else {
+                assert_eq!(resp.header("content-encoding"), "", "{lines:?}");
+                resp.text()
+            };
+            let parsed = exposition::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(parsed.value("abuse_requests_total", &[]), Some(42.0));
+        }
         run.assert_recovered().await;
     });
 }
