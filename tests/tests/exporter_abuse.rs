@@ -172,11 +172,12 @@ impl Run {
             .await
             .unwrap_or_else(|_| panic!("no scrape answer within {PROMPT:?} after the abuse"));
         assert_eq!(resp.status, 200);
+        // Answered: parsing a large answer below (slow in a debug build) is not the server's time.
+        let took = started.elapsed();
         let text = resp.text();
         let parsed = exposition::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(parsed.value("abuse_requests_total", &[]), Some(42.0));
         assert_eq!(parsed.value("abuse_queue_depth", &[]), Some(7.0));
-        let took = started.elapsed();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let now = open_fds();
@@ -540,29 +541,193 @@ fn clients_that_stop_reading_are_cut_by_the_write_timeout() {
 }
 
 #[test]
-fn the_connection_limit_holds_and_frees_up() {
+fn the_serving_limit_holds_and_frees_up() {
     abuse_test(|| async {
+        // A readiness check that counts how many run at once.
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (r, m) = (Arc::clone(&running), Arc::clone(&most));
         let run = Run::start(
             Exporter::new(registry())
-                .max_connections(16)
-                .header_read_timeout(Duration::from_secs(2)),
+                .max_connections(4)
+                .readiness_check("counted", Duration::from_secs(5), move || {
+                    let (running, most) = (Arc::clone(&r), Arc::clone(&m));
+                    async move {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<(), std::io::Error>(())
+                    }
+                }),
         )
         .await;
         let addr = run.addr;
-        // Sixteen idle connections take every slot.
+        // Idle connections do not take serving slots (they are pending).
         let mut idle = Vec::new();
         for _ in 0..16 {
             idle.push(TcpStream::connect(addr).await.expect("connect"));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let started = Instant::now();
-        let waiting = tokio::spawn(async move { get(addr, "/metrics").await.status });
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        assert!(!waiting.is_finished(), "served past the connection limit");
-        // The idle ones are cut after the header-read timeout; then the scrape is served.
-        assert_eq!(waiting.await.expect("task"), 200);
-        assert!(started.elapsed() < Duration::from_secs(8));
+        let tasks: Vec<_> = (0..24)
+            .map(|_| tokio::spawn(async move { get(addr, "/ready").await.status }))
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.expect("task"), 200);
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            (1..=4).contains(&most),
+            "{most} requests answered at once, 4 allowed"
+        );
         drop(idle);
+        run.assert_recovered().await;
+    });
+}
+
+/// What the error handler was given, for the tests that look at it (set once; the tests
+/// take turns).
+static REPORTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn record_errors() {
+    static HANDLER: std::sync::Once = std::sync::Once::new();
+    HANDLER.call_once(|| {
+        promforge::set_error_handler(|error| {
+            REPORTED
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(format!("{error:?} {error}"));
+        });
+    });
+}
+
+fn shed_reports() -> Vec<String> {
+    REPORTED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter(|e| e.starts_with("ConnectionsShed"))
+        .cloned()
+        .collect()
+}
+
+/// Raises this process's soft limit of open files: the slow-client tests hold both ends of
+/// over a thousand loopback connections (the client's and the exporter's descriptor each).
+/// Many systems start processes with a soft limit of 1024; the hard limit is the ceiling.
+fn raise_fd_limit(wanted: u64) {
+    let got = rlimit::increase_nofile_limit(wanted).expect("raise the open-file limit");
+    assert!(
+        got >= wanted,
+        "this test needs {wanted} open files, the hard limit allows {got}"
+    );
+}
+
+#[test]
+fn the_oldest_pending_connections_are_shed_and_reported() {
+    record_errors();
+    abuse_test(|| async {
+        let run = Run::start(
+            Exporter::new(registry())
+                .max_pending_connections(16)
+                .header_read_timeout(Duration::from_secs(20)),
+        )
+        .await;
+        let addr = run.addr;
+        let before = shed_reports().len();
+        let mut conns = Vec::new();
+        for i in 0..40 {
+            let mut conn = TcpStream::connect(addr).await.expect("connect");
+            // A head that never ends.
+            conn.write_all(format!("GET /metrics HTTP/1.1\r\nX-Client: {i}\r\n").as_bytes())
+                .await
+                .expect("write");
+            conns.push(conn);
+        }
+        // The 24 oldest are closed by the exporter (without an answer)...
+        for (i, conn) in conns.iter_mut().take(24).enumerate() {
+            let mut buf = Vec::new();
+            let read =
+                tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut buf)).await;
+            assert!(
+                matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+                "connection {i} was not shed: {read:?}"
+            );
+        }
+        // ...the 16 newest are still open.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for (i, conn) in conns.iter().enumerate().skip(24) {
+            let mut buf = [0u8; 16];
+            let open = matches!(conn.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+            assert!(open, "connection {i}, one of the newest, was closed");
+        }
+        // Reported, rate-limited: not a line per connection.
+        let reports = shed_reports().len() - before;
+        assert!(
+            (1..24).contains(&reports),
+            "{reports} reports for 24 shed connections: {:?}",
+            shed_reports()
+        );
+        drop(conns);
+        run.assert_recovered().await;
+    });
+}
+
+#[test]
+fn a_thousand_slow_clients_do_not_lock_out_the_scraper() {
+    raise_fd_limit(4096);
+    abuse_test(|| async {
+        let run = Run::start(Exporter::new(registry())).await;
+        let addr = run.addr;
+        let stop = Arc::new(AtomicBool::new(false));
+        let connected = Arc::new(AtomicUsize::new(0));
+        let mut clients = Vec::new();
+        // Opened a hundred at a time; each then trickles its head, one byte a second (a
+        // minute's worth: far longer than this test, which stops them).
+        for _ in 0..10 {
+            for _ in 0..100 {
+                let (stop, connected) = (Arc::clone(&stop), Arc::clone(&connected));
+                clients.push(tokio::spawn(async move {
+                    let Ok(mut conn) = TcpStream::connect(addr).await else {
+                        return;
+                    };
+                    connected.fetch_add(1, Ordering::SeqCst);
+                    let head = b"GET /metrics HTTP/1.1\r\nHost: x\r\nUser-Agent: slow-loris/1.0 (one byte a second)\r\n\r\n";
+                    for byte in head {
+                        if stop.load(Ordering::SeqCst) || conn.write_all(&[*byte]).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }));
+            }
+            tokio::task::yield_now().await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while connected.load(Ordering::SeqCst) < 1000 {
+            assert!(
+                Instant::now() < deadline,
+                "the slow clients could not connect"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Let every one of them be accepted and send a few bytes.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let mut took = Vec::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            let resp = tokio::time::timeout(Duration::from_secs(1), get(addr, "/metrics"))
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("with 1,000 slow clients open, the scraper waited more than 1 s")
+                });
+            assert_eq!(resp.status, 200);
+            took.push(started.elapsed());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        println!("scrapes with 1,000 slow clients open took {took:?}");
+        stop.store(true, Ordering::SeqCst);
+        for client in clients {
+            client.abort();
+        }
         run.assert_recovered().await;
     });
 }
