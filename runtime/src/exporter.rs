@@ -95,7 +95,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot};
 
-pub use self::access::{Access, DEFAULT_REALM, Password};
+pub use self::access::{Access, DEFAULT_REALM, MAX_WAITING_FOR_HASH, Password};
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use self::tls::TlsConfig;
@@ -759,6 +759,15 @@ impl Server {
                 Ok(Verdict::Unauthorized) => return guard.unauthorized(),
                 Ok(Verdict::Forbidden) => {
                     return endpoints::text(StatusCode::FORBIDDEN, "forbidden\n");
+                }
+                Ok(Verdict::Busy) => {
+                    let mut resp = endpoints::text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "too many password checks in progress\n",
+                    );
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    return resp;
                 }
                 Err(_) => {
                     return endpoints::text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n");

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use promforge::exporter::{Access, Password};
 use promforge::{
     Collector, CollectorEncoder, Exporter, ExporterHandle, FamilyDesc, MetricType, Registry,
 };
@@ -150,6 +151,8 @@ struct Run {
     addr: SocketAddr,
     fds: usize,
     panics: usize,
+    /// The `Authorization` of the scrape after the abuse, if the exporter wants one.
+    authorization: Option<String>,
 }
 
 impl Run {
@@ -161,16 +164,29 @@ impl Run {
             addr,
             fds: open_fds(),
             panics: PANICS.load(Ordering::SeqCst),
+            authorization: None,
         }
+    }
+
+    /// Scrapes with this `Authorization` after the abuse.
+    fn with_authorization(mut self, authorization: String) -> Self {
+        self.authorization = Some(authorization);
+        self
     }
 
     /// A normal scrape answers promptly and correctly, the file descriptors come back to
     /// their count before the abuse, and nothing panicked; then the exporter is stopped.
     async fn assert_recovered(self) {
         let started = Instant::now();
-        let resp = tokio::time::timeout(PROMPT, get(self.addr, "/metrics"))
+        let headers: Vec<(&str, &str)> = self
+            .authorization
+            .as_deref()
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default();
+        let resp = tokio::time::timeout(PROMPT, request(self.addr, "GET", "/metrics", &headers))
             .await
-            .unwrap_or_else(|_| panic!("no scrape answer within {PROMPT:?} after the abuse"));
+            .unwrap_or_else(|_| panic!("no scrape answer within {PROMPT:?} after the abuse"))
+            .unwrap_or_else(|e| panic!("the scrape after the abuse: {e}"));
         assert_eq!(resp.status, 200);
         // Answered: parsing a large answer below (slow in a debug build) is not the server's time.
         let took = started.elapsed();
@@ -976,6 +992,87 @@ fn accept_encoding_is_negotiated_by_rfc_9110() {
             let parsed = exposition::parse(&text).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(parsed.value("abuse_requests_total", &[]), Some(42.0));
         }
+        run.assert_recovered().await;
+    });
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+#[test]
+fn refusals_take_the_same_time_whoever_is_named() {
+    abuse_test(|| async {
+        let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
+        let run = Run::start(
+            Exporter::new(registry()).access(
+                Access::open()
+                    .basic_auth("prometheus", Password::hashed(hash))
+                    .basic_auth("plainuser", Password::plain("pl41n")),
+            ),
+        )
+        .await
+        .with_authorization(basic("prometheus", "s3cret"));
+        let addr = run.addr;
+        let status = |auth: String| async move {
+            let started = Instant::now();
+            let resp = request(addr, "GET", "/metrics", &[("authorization", &auth)])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            (resp.status, started.elapsed())
+        };
+        // Both users' right passwords pass (and are remembered).
+        assert_eq!(status(basic("prometheus", "s3cret")).await.0, 200);
+        assert_eq!(status(basic("plainuser", "pl41n")).await.0, 200);
+        let kinds = [
+            // An unknown name.
+            ("unknown user", basic("mallory", "guess")),
+            // An unknown name with the remembered right password of a user.
+            (
+                "unknown user, a user's password",
+                basic("mallory", "s3cret"),
+            ),
+            // A known name (hashed password), a wrong password.
+            ("hashed user, wrong password", basic("prometheus", "guess")),
+            // A known name (plain password), a wrong password.
+            ("plain user, wrong password", basic("plainuser", "guess")),
+        ];
+        let mut times: Vec<Vec<Duration>> = vec![Vec::new(); kinds.len()];
+        // Interleaved, so that a noisy moment on the machine weighs on every kind alike.
+        for _ in 0..15 {
+            for (i, (what, auth)) in kinds.iter().enumerate() {
+                let (code, took) = status(auth.clone()).await;
+                assert_eq!(code, 401, "{what}");
+                times[i].push(took);
+            }
+        }
+        let medians: Vec<Duration> = times.into_iter().map(median).collect();
+        for ((what, _), m) in kinds.iter().zip(&medians) {
+            println!("median refusal, {what}: {m:?}");
+        }
+        let (fastest, slowest) = (
+            medians.iter().min().copied().unwrap_or_default(),
+            medians.iter().max().copied().unwrap_or_default(),
+        );
+        // Before: 0.08 ms for a remembered password under another name, 0.1 ms for a plain
+        // user's wrong password, ~4 ms for the rest (a ratio of ~40). Now each costs one hash.
+        assert!(
+            slowest.as_secs_f64() < 3.0 * fastest.as_secs_f64(),
+            "refusal medians differ by more than 3x: {:?}",
+            kinds.iter().map(|k| k.0).zip(&medians).collect::<Vec<_>>()
+        );
+        // And the remembered passwords still pass.
+        assert_eq!(status(basic("prometheus", "s3cret")).await.0, 200);
+        assert_eq!(status(basic("plainuser", "pl41n")).await.0, 200);
         run.assert_recovered().await;
     });
 }
