@@ -1076,3 +1076,187 @@ fn refusals_take_the_same_time_whoever_is_named() {
         run.assert_recovered().await;
     });
 }
+
+/// This process's resident memory, in bytes.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        })
+        .unwrap_or_else(|| panic!("no VmRSS in /proc/self/status"))
+}
+
+/// Scrapes `/metrics` over one kept-alive connection (a new one when the exporter closes
+/// it) every `pause` until `end`; how many scrapes were answered 200.
+async fn keep_alive_scraper(
+    addr: SocketAddr,
+    authorization: String,
+    pause: Duration,
+    end: Instant,
+) -> usize {
+    use http_body_util::{BodyExt as _, Empty};
+    let mut ok = 0;
+    while Instant::now() < end {
+        let Ok(stream) = TcpStream::connect(addr).await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let Ok((mut sender, conn)) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await
+        else {
+            continue;
+        };
+        let conn = tokio::spawn(conn);
+        while Instant::now() < end {
+            let Ok(req) = hyper::Request::get("/metrics")
+                .header("host", addr.to_string())
+                .header("authorization", &authorization)
+                .body(Empty::<bytes::Bytes>::new())
+            else {
+                break;
+            };
+            let answered = tokio::time::timeout(Duration::from_secs(10), async {
+                let resp = sender.send_request(req).await.ok()?;
+                let status = resp.status().as_u16();
+                resp.into_body().collect().await.ok()?;
+                Some(status)
+            })
+            .await;
+            match answered {
+                Ok(Some(200)) => ok += 1,
+                // Shed while idle, or refused: a new connection.
+                _ => break,
+            }
+            tokio::time::sleep(pause).await;
+        }
+        conn.abort();
+    }
+    ok
+}
+
+/// Opens a connection and sends a request head a byte a second until the exporter cuts it,
+/// then again, until `end`.
+async fn slow_client(addr: SocketAddr, end: Instant) {
+    let head = b"GET /metrics HTTP/1.1\r\nHost: x\r\nUser-Agent: slow-loris/1.0 (one byte a second)\r\n\r\n";
+    while Instant::now() < end {
+        let Ok(mut conn) = TcpStream::connect(addr).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        for byte in head {
+            if Instant::now() >= end || conn.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+#[test]
+fn soak_a_scraper_is_never_starved() {
+    // 1,000 slow clients, 200 kept-alive scrapers and a flood of wrong passwords, both ends
+    // in this process: over 2,400 descriptors at once.
+    raise_fd_limit(8192);
+    abuse_test(|| async {
+        /// How long the abuse lasts (the one long test of the suite).
+        const SOAK: Duration = Duration::from_secs(20);
+        /// The starvation bound: generous, for a noisy machine.
+        const STARVED: Duration = Duration::from_secs(2);
+        const RSS_LIMIT: u64 = 64 * 1024 * 1024;
+        let good = basic("prometheus", "s3cret");
+        let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
+        let run = Run::start(
+            Exporter::new(registry())
+                .access(Access::open().basic_auth("prometheus", Password::hashed(hash))),
+        )
+        .await
+        .with_authorization(good.clone());
+        let addr = run.addr;
+        let end = Instant::now() + SOAK;
+        let mut abusers = Vec::new();
+        for i in 0..1000 {
+            abusers.push(tokio::spawn(slow_client(addr, end)));
+            if i % 100 == 99 {
+                tokio::task::yield_now().await;
+            }
+        }
+        let scrapers: Vec<_> = (0..200)
+            .map(|_| {
+                tokio::spawn(keep_alive_scraper(
+                    addr,
+                    good.clone(),
+                    Duration::from_millis(500),
+                    end,
+                ))
+            })
+            .collect();
+        let wrong_passwords = Arc::new(AtomicUsize::new(0));
+        for i in 0..16 {
+            let wrong = basic("prometheus", &format!("guess{i}"));
+            let count = Arc::clone(&wrong_passwords);
+            abusers.push(tokio::spawn(async move {
+                while Instant::now() < end {
+                    let headers = [("authorization", wrong.as_str())];
+                    if let Ok(resp) = request(addr, "GET", "/metrics", &headers).await {
+                        assert!(
+                            resp.status == 401 || resp.status == 503,
+                            "a wrong password got {}",
+                            resp.status
+                        );
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }));
+        }
+        // The well-behaved scraper: a new connection every 100 ms, as a scraper without
+        // keep-alive would; never refused, never waiting past the starvation bound.
+        let mut took = Vec::new();
+        let mut max_rss = rss_bytes();
+        while Instant::now() < end {
+            let started = Instant::now();
+            let headers = [("authorization", good.as_str())];
+            let resp = tokio::time::timeout(STARVED, request(addr, "GET", "/metrics", &headers))
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "a scrape waited more than {STARVED:?} (after {} scrapes)",
+                        took.len()
+                    )
+                })
+                .unwrap_or_else(|e| panic!("a scrape was refused: {e}"));
+            assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+            took.push(started.elapsed());
+            max_rss = max_rss.max(rss_bytes());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut kept_alive = 0;
+        for scraper in scrapers {
+            kept_alive += scraper.await.expect("scraper");
+        }
+        for abuser in abusers {
+            abuser.await.expect("abuser");
+        }
+        took.sort();
+        let at = |q: f64| took[((took.len() - 1) as f64 * q).round() as usize];
+        println!(
+            "soak {SOAK:?}: {} scrapes by the well-behaved scraper, p50 {:?}, p99 {:?}, max {:?}; \
+             {kept_alive} kept-alive scrapes, {} wrong passwords refused; peak RSS {:.1} MiB",
+            took.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0),
+            wrong_passwords.load(Ordering::SeqCst),
+            max_rss as f64 / (1024.0 * 1024.0)
+        );
+        assert!(took.len() >= 20, "only {} scrapes in {SOAK:?}", took.len());
+        assert!(kept_alive > 0 && wrong_passwords.load(Ordering::SeqCst) > 0);
+        assert!(
+            max_rss < RSS_LIMIT,
+            "peak RSS {max_rss} bytes, over {RSS_LIMIT}"
+        );
+        run.assert_recovered().await;
+    });
+}
