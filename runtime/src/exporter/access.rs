@@ -789,3 +789,52 @@ mod tests {
         );
     }
 }
+
+/// Properties of the `Authorization` parser over untrusted input.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_value_parses_without_panicking(value in prop::collection::vec(any::<u8>(), 0..96)) {
+            let _ = parse_authorization(&value);
+        }
+
+        #[test]
+        fn any_text_after_a_scheme_parses_without_panicking(
+            scheme in prop_oneof![Just("Basic"), Just("bearer"), Just("BASIC"), Just("Digest")],
+            rest in "\\PC{0,64}",
+        ) {
+            let _ = parse_authorization(format!("{scheme} {rest}").as_bytes());
+        }
+
+        #[test]
+        fn basic_credentials_read_back(
+            name in prop::collection::vec(any::<u8>().prop_filter("no colon", |b| *b != b':'), 0..24),
+            password in prop::collection::vec(any::<u8>(), 0..48),
+            scheme in prop_oneof![Just("Basic"), Just("basic"), Just("BASIC")],
+            spaces in " {1,3}",
+        ) {
+            let mut raw = name.clone();
+            raw.push(b':');
+            raw.extend_from_slice(&password);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&raw);
+            let value = format!("{scheme}{spaces}{encoded}");
+            prop_assert_eq!(
+                parse_authorization(value.as_bytes()),
+                Credentials::Basic { name, password }
+            );
+        }
+
+        #[test]
+        fn bearer_tokens_read_back(token in "[A-Za-z0-9._~+/=-]{1,40}") {
+            let value = format!("Bearer {token}");
+            prop_assert_eq!(
+                parse_authorization(value.as_bytes()),
+                Credentials::Bearer(token.as_bytes())
+            );
+        }
+    }
+}

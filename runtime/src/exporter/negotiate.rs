@@ -340,3 +340,155 @@ mod tests {
         assert_eq!(quoted[0].q, 200);
     }
 }
+
+/// Properties over untrusted input: the parser never panics, reads back what a list is
+/// made of, and the `Accept-Encoding` choice is monotone in the qualities.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use hyper::header::HeaderValue;
+    use proptest::prelude::*;
+
+    /// A quality and how it is written (`q=0.5`, `Q=0.500`, or no `q` for 1000).
+    fn quality() -> impl Strategy<Value = (Quality, String)> {
+        (0..=Q_MAX, 0usize..4, any::<bool>()).prop_map(|(q, style, upper)| {
+            let name = if upper { "Q" } else { "q" };
+            let text = match (q, style) {
+                (Q_MAX, 0) => return (q, String::new()),
+                (Q_MAX, _) => format!(";{name}=1.000"),
+                (0, 1) => format!("; {name}=0"),
+                (_, 2) => format!(" ;{name}=0.{q:03}"),
+                _ => format!(";{name}=0.{}", format!("{q:03}").trim_end_matches('0')),
+            };
+            (q, text)
+        })
+    }
+
+    fn coding() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("gzip"),
+            Just("GZip"),
+            Just("x-gzip"),
+            Just("identity"),
+            Just("*"),
+            Just("br"),
+            Just("deflate"),
+        ]
+    }
+
+    /// An `Accept-Encoding` list: each element a coding and a quality.
+    fn list() -> impl Strategy<Value = Vec<(&'static str, Quality, String)>> {
+        prop::collection::vec(
+            (coding(), quality()).prop_map(|(c, (q, text))| (c, q, text)),
+            0..6,
+        )
+    }
+
+    fn render(list: &[(&str, Quality, String)]) -> String {
+        list.iter()
+            .map(|(c, _, q)| format!("{c}{q}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn choose_of(list: &[(&str, Quality, String)]) -> Coding {
+        choose(encoding_weights(q_items(&render(list))))
+    }
+
+    fn quality_text(q: Quality) -> String {
+        if q == Q_MAX {
+            ";q=1".to_owned()
+        } else {
+            format!(";q=0.{q:03}")
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_any_text_never_panics(text in "\\PC*") {
+            for item in q_items(&text) {
+                prop_assert!(item.q <= Q_MAX);
+                prop_assert!(!item.value.is_empty());
+                let _ = params(item.params).count();
+            }
+            let _ = parse_quality(&text);
+        }
+
+        #[test]
+        fn parsing_any_header_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+                let mut headers = HeaderMap::new();
+                headers.insert(header::ACCEPT_ENCODING, value.clone());
+                headers.append(header::ACCEPT, value);
+                let _ = choose_encoding(&headers);
+                let _ = header_q_items(&headers, header::ACCEPT).count();
+            }
+        }
+
+        #[test]
+        fn a_list_reads_back_as_written(list in list()) {
+            let text = render(&list);
+            let parsed: Vec<_> = q_items(&text).map(|i| (i.value, i.q)).collect();
+            let written: Vec<_> = list.iter().map(|(c, q, _)| (*c, *q)).collect();
+            prop_assert_eq!(parsed, written);
+        }
+
+        #[test]
+        fn media_ranges_read_back_as_written(
+            ranges in prop::collection::vec(
+                // A parameter named `q` would be the weight: not a media-type parameter.
+                ("[a-z]{1,8}/[a-z0-9.+-]{1,12}", "[a-pr-z][a-z]{0,5}", "[a-zA-Z0-9.]{1,6}", quality()),
+                1..4,
+            )
+        ) {
+            let text = ranges
+                .iter()
+                .map(|(range, name, value, (_, q))| format!("{range};{name}={value}{q}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let parsed: Vec<_> = q_items(&text).collect();
+            prop_assert_eq!(parsed.len(), ranges.len());
+            for (item, (range, name, value, (q, _))) in parsed.iter().zip(&ranges) {
+                prop_assert_eq!(item.value, range.as_str());
+                prop_assert_eq!(item.q, *q);
+                let p: Vec<_> = params(item.params).collect();
+                prop_assert_eq!(p, vec![(name.as_str(), value.as_str())]);
+            }
+        }
+
+        /// Raising gzip's quality never turns gzip into identity; lowering it never turns
+        /// identity into gzip. The same for identity, the other way round.
+        #[test]
+        fn the_choice_is_monotone_in_q(list in list(), at in any::<prop::sample::Index>(), to in 0..=Q_MAX) {
+            prop_assume!(!list.is_empty());
+            let i = at.index(list.len());
+            let before = choose_of(&list);
+            let mut changed = list.clone();
+            changed[i].1 = to;
+            changed[i].2 = quality_text(to);
+            let after = choose_of(&changed);
+            let (coding, from) = (list[i].0, list[i].1);
+            let is = |c: &str| list.iter().any(|(o, _, _)| o.eq_ignore_ascii_case(c));
+            let gzip_like = coding.eq_ignore_ascii_case("gzip") || coding == "x-gzip"
+                || (coding == "*" && !is("gzip") && !is("x-gzip") && is("identity"));
+            let identity_like = coding == "identity"
+                || (coding == "*" && !is("identity") && (is("gzip") || is("x-gzip")));
+            if gzip_like {
+                if to >= from && before == Coding::Gzip {
+                    prop_assert_eq!(after, Coding::Gzip);
+                }
+                if to <= from && before == Coding::Identity {
+                    prop_assert_eq!(after, Coding::Identity);
+                }
+            }
+            if identity_like {
+                if to >= from && before == Coding::Identity {
+                    prop_assert_eq!(after, Coding::Identity);
+                }
+                if to <= from && before == Coding::Gzip {
+                    prop_assert_eq!(after, Coding::Gzip);
+                }
+            }
+        }
+    }
+}
