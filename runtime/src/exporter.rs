@@ -92,7 +92,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, oneshot};
 
 pub use self::access::{Access, DEFAULT_REALM, MAX_WAITING_FOR_HASH, Password};
@@ -466,11 +466,41 @@ impl Exporter {
     }
 }
 
+/// The listen backlog asked for (the kernel caps it, at `net.core.somaxconn` on Linux):
+/// larger than the 1,024 tokio picks, so that a burst of connections (slow clients all
+/// reconnecting at once) does not make the kernel drop a scraper's SYN, which costs it a
+/// retransmission a second later. Connections are accepted as fast as they come anyway.
+const LISTEN_BACKLOG: u32 = 4096;
+
 async fn bind(addr: &str) -> Result<TcpListener, Error> {
-    TcpListener::bind(addr).await.map_err(|source| Error::Bind {
+    let error = |source| Error::Bind {
         addr: addr.to_owned(),
         source,
-    })
+    };
+    let mut last = None;
+    for resolved in tokio::net::lookup_host(addr).await.map_err(error)? {
+        let socket = if resolved.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        };
+        // As `TcpListener::bind` does: SO_REUSEADDR, then bind and listen.
+        let listener = socket.and_then(|socket| {
+            socket.set_reuseaddr(true)?;
+            socket.bind(resolved)?;
+            socket.listen(LISTEN_BACKLOG)
+        });
+        match listener {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(error(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        )
+    })))
 }
 
 /// A running exporter, from [`Exporter::start`] or [`Exporter::start_background`].
