@@ -59,7 +59,8 @@ fn metrics_response(body: Bytes, headers: &HeaderMap) -> Response<Bytes> {
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, TEXT_CONTENT_TYPE)
         .header(header::VARY, "Accept-Encoding");
-    if accepts_gzip(headers)
+    if crate::exporter::negotiate::choose_encoding(headers)
+        == crate::exporter::negotiate::Coding::Gzip
         && let Some(compressed) = gzip(&body)
     {
         body = Bytes::from(compressed);
@@ -234,29 +235,6 @@ pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Bytes> {
     resp
 }
 
-/// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or("").trim();
-            if !(coding.eq_ignore_ascii_case("gzip") || coding == "*") {
-                return false;
-            }
-            parts.all(|p| {
-                let p = p.trim();
-                match p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
-                    Some(q) => q.trim().parse::<f32>().map(|q| q > 0.0).unwrap_or(false),
-                    None => true,
-                }
-            })
-        })
-}
-
 fn gzip(body: &[u8]) -> Option<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4 + 64),
@@ -264,26 +242,4 @@ fn gzip(body: &[u8]) -> Option<Vec<u8>> {
     );
     encoder.write_all(body).ok()?;
     encoder.finish().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn accept(v: &'static str) -> bool {
-        let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
-        accepts_gzip(&h)
-    }
-
-    #[test]
-    fn gzip_negotiation() {
-        assert!(accept("gzip"));
-        assert!(accept("deflate, GZIP;q=0.5"));
-        assert!(accept("*"));
-        assert!(!accept("gzip;q=0"));
-        assert!(!accept("identity"));
-        assert!(!accept("br, deflate"));
-        assert!(!accepts_gzip(&HeaderMap::new()));
-    }
 }

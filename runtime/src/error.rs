@@ -145,6 +145,22 @@ pub enum Error {
     /// the [error handler](crate::set_error_handler).
     #[error("{0}; these metrics are recorded but not exported")]
     Unexported(Box<Error>),
+    /// The exporter closed connections that were not being answered (still sending their
+    /// request head, in their TLS handshake, idle between requests or waiting for a serving
+    /// slot) because more than its [limit](crate::Exporter::max_pending_connections) were open:
+    /// the oldest go first. Only passed to the [error handler](crate::set_error_handler), at
+    /// most once every 10 s, with the count since the previous report.
+    #[error(
+        "the metrics exporter closed {closed} connection(s) that were not sending a whole \
+         request in time, oldest first: more than {limit} were open at once (slow or idle \
+         clients, or a flood of connections)"
+    )]
+    ConnectionsShed {
+        /// How many were closed since the last report.
+        closed: u64,
+        /// The limit ([`crate::Exporter::max_pending_connections`]).
+        limit: usize,
+    },
     /// A scrape of the exporter (or of the axum routes) that failed or timed out. Only passed
     /// to the [error handler](crate::set_error_handler).
     #[error("scrape failed: {reason}")]

@@ -51,11 +51,18 @@
 //!
 //! | limit | default | builder method |
 //! |---|---|---|
-//! | connections served at once (more wait in the listen backlog) | [`DEFAULT_MAX_CONNECTIONS`] (256) | [`max_connections`](Exporter::max_connections) |
+//! | connections being answered at once (a request read, its answer not yet written; more wait, pending) | [`DEFAULT_MAX_CONNECTIONS`] (256) | [`max_connections`](Exporter::max_connections) |
+//! | connections open and not being answered (TLS handshake, request head on its way, idle between requests, waiting to be answered); past it the oldest of them is closed | [`DEFAULT_MAX_PENDING_CONNECTIONS`] (1024) | [`max_pending_connections`](Exporter::max_pending_connections) |
 //! | size of a request's line and headers (`431` past it) | [`DEFAULT_MAX_HEADER_BYTES`] (16 KiB) | [`max_header_bytes`](Exporter::max_header_bytes) |
-//! | time to send the request headers, finish the TLS handshake, or idle between requests | [`DEFAULT_HEADER_READ_TIMEOUT`] (10 s) | [`header_read_timeout`](Exporter::header_read_timeout) |
+//! | time to send the request headers (counted from accept, TLS handshake included, never extended by bytes trickling in), or idle between requests | [`DEFAULT_HEADER_READ_TIMEOUT`] (10 s) | [`header_read_timeout`](Exporter::header_read_timeout) |
 //! | time to answer (render, checks; `503` past it, logged) | [`DEFAULT_REQUEST_TIMEOUT`] (30 s) | [`request_timeout`](Exporter::request_timeout) |
 //! | time to write one answer to the client (the connection is closed past it) | [`DEFAULT_WRITE_TIMEOUT`] (10 s) | [`write_timeout`](Exporter::write_timeout) |
+//!
+//! Connections are accepted as they arrive, so a flood of slow or idle clients cannot keep a
+//! scraper in the listen backlog: it only pushes the oldest of them out. Shed connections are
+//! reported through the [error handler](crate::set_error_handler)
+//! ([`Error::ConnectionsShed`], at most one line every 10 s). `SECURITY.md` in the
+//! repository lists what the exporter defends against.
 //!
 //! The registry is rendered on a blocking thread, one render per registry at a time: scrapes
 //! that arrive while a render runs wait for it and share its text, so a slow collector
@@ -63,6 +70,9 @@
 
 mod access;
 mod io;
+pub(crate) mod negotiate;
+mod slots;
+mod strict;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -76,17 +86,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, oneshot};
 
-pub use self::access::{Access, DEFAULT_REALM, Password};
+pub use self::access::{Access, DEFAULT_REALM, MAX_WAITING_FOR_HASH, Password};
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use self::tls::TlsConfig;
@@ -106,9 +115,13 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a graceful shutdown waits for requests in progress.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-/// How many connections are served at once; further clients wait in the listen backlog
-/// until one ends.
+/// How many connections are answered at once (a request read, its answer not yet written);
+/// further requests wait, their connections pending.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// How many connections may be open without being answered: in their TLS handshake,
+/// sending a request head, idle between two requests, or waiting to be answered. When one
+/// more arrives, the oldest of them is closed.
+pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 1024;
 /// The largest request line plus headers accepted, in bytes; larger requests get `431`.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The smallest read buffer hyper accepts; header limits below it are enforced once the
@@ -135,6 +148,7 @@ pub struct Exporter {
     write_timeout: Duration,
     shutdown_grace: Duration,
     max_connections: usize,
+    max_pending_connections: usize,
     max_header_bytes: usize,
     access: Access,
     route_access: Vec<(Route, Access)>,
@@ -155,6 +169,7 @@ impl std::fmt::Debug for Exporter {
             .field("access", &self.access)
             .field("route_access", &self.route_access)
             .field("max_connections", &self.max_connections)
+            .field("max_pending_connections", &self.max_pending_connections)
             .field("max_header_bytes", &self.max_header_bytes);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls);
@@ -200,6 +215,7 @@ impl Exporter {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_pending_connections: DEFAULT_MAX_PENDING_CONNECTIONS,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             access: Access::open(),
             route_access: Vec::new(),
@@ -246,8 +262,10 @@ impl Exporter {
     }
 
     /// How long a client may take to send its request headers, to finish the TLS handshake,
-    /// or may stay idle between two requests (default [`DEFAULT_HEADER_READ_TIMEOUT`]). A
-    /// client that sends its headers a byte at a time is cut off when it runs out.
+    /// or may stay idle between two requests (default [`DEFAULT_HEADER_READ_TIMEOUT`]). For
+    /// a new connection it counts from accept, TLS handshake included. A client that sends
+    /// its headers a byte at a time is cut off when it runs out: bytes arriving do not
+    /// extend it.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -269,11 +287,24 @@ impl Exporter {
         self
     }
 
-    /// How many connections are served at once (default [`DEFAULT_MAX_CONNECTIONS`]; at
-    /// least 1). Further clients are accepted only when a connection ends: they wait in the
-    /// operating system's listen backlog.
+    /// How many connections are answered at once (default [`DEFAULT_MAX_CONNECTIONS`]; at
+    /// least 1): from a complete request head until its answer is written. A request read
+    /// while all are busy waits for one, its connection counted as pending.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max.max(1);
+        self
+    }
+
+    /// How many connections may be open without being answered (default
+    /// [`DEFAULT_MAX_PENDING_CONNECTIONS`]; at least 1): in their TLS handshake, sending a
+    /// request head, idle between two requests, or waiting for one of the
+    /// [`max_connections`](Self::max_connections). Connections are accepted as soon as they
+    /// arrive; when one more would pass this limit, the oldest pending connection is closed,
+    /// so that clients trickling their headers cannot lock a scraper out. Closings are
+    /// reported to the [error handler](crate::set_error_handler) as
+    /// [`Error::ConnectionsShed`], at most once every 10 s.
+    pub fn max_pending_connections(mut self, max: usize) -> Self {
+        self.max_pending_connections = max.max(1);
         self
     }
 
@@ -435,11 +466,41 @@ impl Exporter {
     }
 }
 
+/// The listen backlog asked for (the kernel caps it, at `net.core.somaxconn` on Linux):
+/// larger than the 1,024 tokio picks, so that a burst of connections (slow clients all
+/// reconnecting at once) does not make the kernel drop a scraper's SYN, which costs it a
+/// retransmission a second later. Connections are accepted as fast as they come anyway.
+const LISTEN_BACKLOG: u32 = 4096;
+
 async fn bind(addr: &str) -> Result<TcpListener, Error> {
-    TcpListener::bind(addr).await.map_err(|source| Error::Bind {
+    let error = |source| Error::Bind {
         addr: addr.to_owned(),
         source,
-    })
+    };
+    let mut last = None;
+    for resolved in tokio::net::lookup_host(addr).await.map_err(error)? {
+        let socket = if resolved.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        };
+        // As `TcpListener::bind` does: SO_REUSEADDR, then bind and listen.
+        let listener = socket.and_then(|socket| {
+            socket.set_reuseaddr(true)?;
+            socket.bind(resolved)?;
+            socket.listen(LISTEN_BACKLOG)
+        });
+        match listener {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(error(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        )
+    })))
 }
 
 /// A running exporter, from [`Exporter::start`] or [`Exporter::start_background`].
@@ -502,7 +563,10 @@ struct Server {
     guards: [Guard; 3],
     /// When every route restricts networks: their union, checked as connections are accepted.
     accept_networks: Option<Vec<IpNet>>,
+    /// Serving slots ([`Exporter::max_connections`]).
     connections: Arc<Semaphore>,
+    /// Connections not being answered ([`Exporter::max_pending_connections`]).
+    pending: Arc<slots::Pending>,
     #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
@@ -546,6 +610,7 @@ impl Server {
             connections: Arc::new(Semaphore::new(
                 exporter.max_connections.min(Semaphore::MAX_PERMITS),
             )),
+            pending: slots::Pending::new(exporter.max_pending_connections),
             #[cfg(feature = "tls")]
             tls,
         }))
@@ -566,14 +631,8 @@ impl Server {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut shutdown = shutdown;
         loop {
-            // A free connection slot first: at the limit, clients wait in the backlog.
-            let permit = tokio::select! {
-                () = &mut shutdown => break,
-                permit = Arc::clone(&self.connections).acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => break,
-                },
-            };
+            // Accepted at once, whatever the load: a new connection only pushes the oldest
+            // pending one out (see `slots`).
             let (stream, peer) = tokio::select! {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
@@ -586,6 +645,7 @@ impl Server {
                     }
                 },
             };
+            let accepted = tokio::time::Instant::now();
             if let Some(networks) = &self.accept_networks
                 && !networks.iter().any(|n| n.contains(peer.ip()))
             {
@@ -593,11 +653,16 @@ impl Server {
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            let (slot, shed) = slots::Slot::new(&self.pending);
+            if let Some(slots::Shed(count)) = shed {
+                slots::report_shed(count, self.pending.max());
+            }
             let server = Arc::clone(&self);
             let watcher = graceful.watcher();
             tokio::spawn(async move {
-                server.connection(stream, peer.ip(), watcher).await;
-                drop(permit);
+                server
+                    .connection(stream, peer.ip(), watcher, slot, accepted)
+                    .await;
             });
         }
         drop(listener);
@@ -605,29 +670,88 @@ impl Server {
         Ok(())
     }
 
-    /// Serves one connection (after the TLS handshake, with TLS). A client that misbehaves
-    /// or goes away only ends its own connection.
-    async fn connection(self: Arc<Self>, stream: TcpStream, peer: IpAddr, watcher: Watcher) {
+    /// Serves one connection (after the TLS handshake, with TLS), until it ends, is shed
+    /// (see `slots`) or, with TLS, has not sent a whole request head within the
+    /// header-read timeout from `accepted`. A client that misbehaves or goes away only ends
+    /// its own connection.
+    async fn connection(
+        self: Arc<Self>,
+        stream: TcpStream,
+        peer: IpAddr,
+        watcher: Watcher,
+        slot: Arc<slots::Slot>,
+        accepted: tokio::time::Instant,
+    ) {
         let io = io::TimedIo::new(stream, self.write_timeout);
+        let header_deadline = accepted + self.header_read_timeout;
         #[cfg(feature = "tls")]
-        if let Some(acceptor) = &self.tls {
-            let handshake = tokio::time::timeout(self.header_read_timeout, acceptor.accept(io));
-            if let Ok(Ok(stream)) = handshake.await {
-                Arc::clone(&self).http(stream, peer, watcher).await;
+        let serve: Pin<Box<dyn Future<Output = ()> + Send>> = match &self.tls {
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let server = Arc::clone(&self);
+                let slot = Arc::clone(&slot);
+                Box::pin(async move {
+                    let handshake = tokio::time::timeout_at(header_deadline, acceptor.accept(io));
+                    if let Ok(Ok(stream)) = handshake.await {
+                        server.http(stream, peer, watcher, slot).await;
+                    }
+                })
             }
-            return;
+            None => Box::pin(Arc::clone(&self).http(io, peer, watcher, Arc::clone(&slot))),
+        };
+        #[cfg(not(feature = "tls"))]
+        let serve: Pin<Box<dyn Future<Output = ()> + Send>> =
+            Box::pin(Arc::clone(&self).http(io, peer, watcher, Arc::clone(&slot)));
+        let mut serve = serve;
+        // hyper's own header-read timer starts when it first reads, which is at accept for
+        // plain HTTP (and answers 408); after a TLS handshake it would start anew, so the
+        // first request head also has this deadline, counted from accept.
+        let first_head_late = async {
+            if self.is_tls() {
+                tokio::time::sleep_until(header_deadline).await;
+                if !slot.served() {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            () = &mut serve => {}
+            () = slot.shed() => {}
+            () = first_head_late => {}
         }
-        self.http(io, peer, watcher).await;
+        // Closed (its answer, if any, dropped) before it leaves the budget.
+        drop(serve);
+        slot.close();
     }
 
-    async fn http<I>(self: Arc<Self>, io: I, peer: IpAddr, watcher: Watcher)
+    async fn http<I>(self: Arc<Self>, io: I, peer: IpAddr, watcher: Watcher, slot: Arc<slots::Slot>)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let server = Arc::clone(&self);
         let service = hyper::service::service_fn(move |req| {
             let server = Arc::clone(&server);
-            async move { Ok::<_, Infallible>(server.handle(req, peer).await) }
+            let slot = Arc::clone(&slot);
+            async move {
+                // The head is read: wait for a serving slot (still pending, so still
+                // sheddable), then leave the pending budget.
+                let Ok(permit) = Arc::clone(&server.connections).acquire_owned().await else {
+                    return Ok::<_, Infallible>(Response::new(slots::SlotBody::new(
+                        Bytes::new(),
+                        None,
+                    )));
+                };
+                let Some(serving) = slot.serve(permit) else {
+                    // Shed while waiting: the connection is being closed.
+                    let mut resp = endpoints::text(StatusCode::SERVICE_UNAVAILABLE, "overloaded\n");
+                    resp.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    return Ok(resp.map(|b| slots::SlotBody::new(b, None)));
+                };
+                let resp = server.answer(req, peer).await;
+                Ok(resp.map(|b| slots::SlotBody::new(b, Some(serving))))
+            }
         });
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -638,11 +762,14 @@ impl Server {
         let _ = watcher.watch(conn).await;
     }
 
-    async fn handle(&self, req: Request<Incoming>, peer: IpAddr) -> Response<Full<Bytes>> {
-        self.answer(req, peer).await.map(Full::new)
-    }
-
     async fn answer(&self, req: Request<Incoming>, peer: IpAddr) -> Response<Bytes> {
+        if let Err(refusal) = strict::check_request(req.method(), req.version(), req.headers()) {
+            // The rest of the connection cannot be trusted to be framed as this peer meant.
+            let mut resp = endpoints::text(StatusCode::BAD_REQUEST, refusal);
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return resp;
+        }
         let path = req.uri().path();
         let route = if path == self.metrics_path {
             Route::Metrics
@@ -662,6 +789,15 @@ impl Server {
                 Ok(Verdict::Unauthorized) => return guard.unauthorized(),
                 Ok(Verdict::Forbidden) => {
                     return endpoints::text(StatusCode::FORBIDDEN, "forbidden\n");
+                }
+                Ok(Verdict::Busy) => {
+                    let mut resp = endpoints::text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "too many password checks in progress\n",
+                    );
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    return resp;
                 }
                 Err(_) => {
                     return endpoints::text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n");

@@ -303,6 +303,64 @@ async fn plain_http_and_silent_clients_on_the_tls_port() {
     handle.shutdown().await.expect("shutdown");
 }
 
+/// The first request head is due within the header timeout counted from accept, TLS
+/// handshake included: a client that spends most of it before its hello, then trickles its
+/// head, does not get a second full timeout after the handshake.
+#[tokio::test]
+async fn the_header_deadline_counts_from_accept_over_tls() {
+    let pki = pki();
+    let timeout = Duration::from_secs(2);
+    let handle = start(
+        Exporter::new(registry())
+            .tls(pki.server_tls())
+            .header_read_timeout(timeout),
+    )
+    .await;
+    let addr = handle.local_addr();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pki.ca.as_bytes()) {
+        roots.add(cert.expect("ca")).expect("root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let started = Instant::now();
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    // Three quarters of the timeout before the hello.
+    tokio::time::sleep(timeout * 3 / 4).await;
+    let name = ServerName::try_from("127.0.0.1").expect("name");
+    let mut tls = connector.connect(name, tcp).await.expect("handshake");
+    // Then a head a byte every 100 ms (6 s to send it all): cut before.
+    let head = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow-after-hello\r\n\r\n";
+    let mut cut_after = None;
+    let mut buf = [0u8; 256];
+    for byte in head {
+        tokio::select! {
+            _ = tls.read(&mut buf) => {
+                cut_after = Some(started.elapsed());
+                break;
+            }
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+        if tls.write_all(&[*byte]).await.is_err() {
+            cut_after = Some(started.elapsed());
+            break;
+        }
+    }
+    let cut_after = cut_after.expect("the client sent its whole head: never cut off");
+    // Before, the header timer started anew after the handshake: a cut at 1.5 + 2 = 3.5 s.
+    assert!(
+        cut_after >= timeout * 3 / 4 && cut_after < timeout * 3 / 2,
+        "cut after {cut_after:?}, the deadline was {timeout:?} after accept"
+    );
+    handle.shutdown().await.expect("shutdown");
+}
+
 #[tokio::test]
 async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
     let pki = pki();

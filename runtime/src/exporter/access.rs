@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use base64::Engine as _;
@@ -90,9 +91,18 @@ impl fmt::Debug for Password {
 ///     .allow_network("127.0.0.1");
 /// ```
 ///
-/// Hashed passwords are checked on a blocking thread, one at a time per process, and the
-/// last password that matched each user is remembered, so a scraper sending the right
-/// credentials does not pay for a hash every scrape, nor waits behind wrong guesses.
+/// Hashed passwords are checked on a blocking thread, one at a time per process (a request
+/// finding [`MAX_WAITING_FOR_HASH`] others waiting for a hash is answered `503` at once),
+/// and the last password that matched each user is remembered after a full success, so a
+/// scraper sending the right credentials does not pay for a hash every scrape, nor waits
+/// behind wrong guesses.
+///
+/// The time a refusal takes tells nothing about which user names exist: the name is found
+/// first, comparing it with every user's in constant time; the remembered password is
+/// consulted only for the user so found; and when any user has a hashed password, every
+/// check that is not a remembered success costs one hash: an unknown name (and a user with
+/// a plain password) is checked against a dummy hash with the parameters of the first
+/// hashed user, as Prometheus' exporter-toolkit does.
 #[derive(Clone, Default)]
 pub struct Access {
     users: Vec<(String, Password)>,
@@ -154,21 +164,27 @@ impl Access {
                     )));
                 }
                 Secret::Plain(p) => Check::Plain(p.clone()),
-                Secret::Hashed(hash) => Check::Hashed {
+                Secret::Hashed(hash) => Check::Hashed(Hash {
                     kind: HashKind::parse(hash).map_err(|reason| {
                         invalid(format!(
                             "the password hash of Basic auth user `{name}` {reason}"
                         ))
                     })?,
-                    hash: hash.clone(),
-                    verified: Mutex::new(None),
-                },
+                    hash: Arc::from(hash.as_str()),
+                }),
             };
             users.push(User {
                 name: name.clone().into_bytes(),
-                check: Arc::new(check),
+                check,
+                remembered: Mutex::new(None),
             });
         }
+        // Checked instead of a hash for unknown names and plain passwords, when some user
+        // has a hashed password: the same cost as that user's.
+        let dummy = users.iter().find_map(|u| match &u.check {
+            Check::Hashed(hash) => Some(hash.dummy()),
+            Check::Plain(_) => None,
+        });
         let mut tokens = Vec::with_capacity(self.tokens.len());
         for token in &self.tokens {
             if token.trim().is_empty() {
@@ -207,6 +223,7 @@ impl Access {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Guard {
             users,
+            dummy,
             tokens,
             networks,
             challenges,
@@ -290,6 +307,9 @@ impl IpNet {
 /// A compiled [`Access`]: what a request is checked against.
 pub(crate) struct Guard {
     users: Vec<User>,
+    /// When some user has a hashed password: what unknown names and plain passwords are
+    /// hashed against, so that every check costs the same.
+    dummy: Option<Hash>,
     tokens: Vec<Vec<u8>>,
     networks: Vec<IpNet>,
     challenges: Vec<HeaderValue>,
@@ -297,18 +317,65 @@ pub(crate) struct Guard {
 
 struct User {
     name: Vec<u8>,
-    check: Arc<Check>,
+    check: Check,
+    /// The last password that passed the whole check for this user (when checks cost a
+    /// hash), so that a scraper with the right credentials does not pay for a hash every
+    /// scrape.
+    remembered: Mutex<Option<Vec<u8>>>,
+}
+
+impl User {
+    /// Whether `password` is the remembered one (constant time in the password).
+    fn remembers(&self, password: &[u8]) -> Choice {
+        let remembered = self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match remembered.as_deref() {
+            Some(p) => ct_eq(password, p),
+            None => {
+                // The same work, against nothing that can match.
+                let _ = ct_eq(password, b"");
+                Choice::from(0)
+            }
+        }
+    }
+
+    fn remember(&self, password: &[u8]) {
+        *self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(password.to_vec());
+    }
 }
 
 enum Check {
     Plain(Vec<u8>),
-    Hashed {
-        kind: HashKind,
-        hash: String,
-        /// The last password that matched the hash, so that a scraper with the right
-        /// credentials does not pay for a hash every scrape.
-        verified: Mutex<Option<Vec<u8>>>,
-    },
+    Hashed(Hash),
+}
+
+/// A password hash and its kind.
+#[derive(Clone)]
+struct Hash {
+    kind: HashKind,
+    hash: Arc<str>,
+}
+
+/// What the dummy bcrypt hash is made of after its cost: the salt and hash of
+/// `fakepassword` (exporter-toolkit's dummy).
+#[cfg(feature = "auth-bcrypt")]
+const BCRYPT_DUMMY_TAIL: &str = "QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
+
+impl Hash {
+    /// A hash with the same parameters (so the same cost) that no password is known to
+    /// match; this hash itself when one cannot be made.
+    fn dummy(&self) -> Hash {
+        let made = self.kind.dummy_of(&self.hash);
+        Hash {
+            kind: self.kind,
+            hash: made.map_or_else(|| Arc::clone(&self.hash), Arc::from),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -359,6 +426,31 @@ impl HashKind {
         Err("is neither bcrypt (`$2b$…`) nor Argon2 (`$argon2id$…`)".to_owned())
     }
 
+    /// A hash of this kind with the parameters of `hash` that no password is known to
+    /// match (`None` when it cannot be made).
+    fn dummy_of(self, hash: &str) -> Option<String> {
+        let _ = hash;
+        match self {
+            #[cfg(feature = "auth-bcrypt")]
+            Self::Bcrypt => {
+                // `$2b$10$` + 53 characters of salt and hash.
+                let prefix = hash.get(..hash.len().saturating_sub(53))?;
+                let dummy = format!("{prefix}{BCRYPT_DUMMY_TAIL}");
+                bcrypt::HashParts::from_str(&dummy).ok().map(|_| dummy)
+            }
+            #[cfg(feature = "auth-argon2")]
+            Self::Argon2 => {
+                let parsed = argon2::PasswordHash::new(hash).ok()?;
+                let len = parsed.hash.map_or(32, |h| h.len());
+                let mut dummy = parsed;
+                dummy.salt =
+                    Some(argon2::password_hash::Salt::from_b64("ZHVtbXlkdW1teWR1bW15").ok()?);
+                dummy.hash = Some(argon2::password_hash::Output::new(&vec![0u8; len]).ok()?);
+                Some(dummy.to_string())
+            }
+        }
+    }
+
     /// Runs the (costly) hash comparison.
     fn verify(self, password: &[u8], hash: &str) -> bool {
         let _ = (password, hash);
@@ -382,6 +474,75 @@ impl HashKind {
 /// more than one core.
 static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(1));
 
+/// How many requests may wait for a password hash (in the whole process) before further
+/// ones are answered `503` without one: a flood of wrong passwords cannot hold every
+/// serving slot of the exporter.
+pub const MAX_WAITING_FOR_HASH: usize = 64;
+
+static WAITING_FOR_HASH: AtomicUsize = AtomicUsize::new(0);
+
+/// A place among the requests waiting for (or running) a hash.
+struct HashTurn;
+
+impl HashTurn {
+    fn take() -> Option<Self> {
+        let before = WAITING_FOR_HASH.fetch_add(1, Ordering::SeqCst);
+        if before >= MAX_WAITING_FOR_HASH {
+            WAITING_FOR_HASH.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Self)
+    }
+}
+
+impl Drop for HashTurn {
+    fn drop(&mut self) {
+        WAITING_FOR_HASH.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What the `Authorization` header of a request holds.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Credentials<'a> {
+    /// `Basic` with a user name and a password (decoded; any bytes).
+    Basic {
+        /// Up to the first `:`.
+        name: Vec<u8>,
+        /// After the first `:`.
+        password: Vec<u8>,
+    },
+    /// `Bearer` and its token (trimmed).
+    Bearer(&'a [u8]),
+    /// Anything else: another scheme, no credentials, base64 that does not decode, no `:`.
+    Invalid,
+}
+
+/// Parses one `Authorization` value. The scheme is case-insensitive; `Basic` credentials
+/// must be standard base64 (with padding) of `name:password`.
+pub(crate) fn parse_authorization(value: &[u8]) -> Credentials<'_> {
+    let Some(space) = value.iter().position(|b| *b == b' ') else {
+        return Credentials::Invalid;
+    };
+    let (scheme, rest) = value.split_at(space);
+    let credentials = rest.trim_ascii();
+    if scheme.eq_ignore_ascii_case(b"basic") {
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(credentials) else {
+            return Credentials::Invalid;
+        };
+        let Some(colon) = decoded.iter().position(|b| *b == b':') else {
+            return Credentials::Invalid;
+        };
+        Credentials::Basic {
+            name: decoded[..colon].to_vec(),
+            password: decoded[colon + 1..].to_vec(),
+        }
+    } else if scheme.eq_ignore_ascii_case(b"bearer") && !credentials.is_empty() {
+        Credentials::Bearer(credentials)
+    } else {
+        Credentials::Invalid
+    }
+}
+
 /// What a request is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -390,6 +551,8 @@ pub(crate) enum Verdict {
     Unauthorized,
     /// From an address outside the allowed networks: 403.
     Forbidden,
+    /// Too many requests waiting for a password hash: 503, at once.
+    Busy,
 }
 
 impl Guard {
@@ -421,22 +584,21 @@ impl Guard {
             // None, or more than one: ambiguous, refused.
             return Verdict::Unauthorized;
         };
-        let value = value.as_bytes();
-        let Some(space) = value.iter().position(|b| *b == b' ') else {
-            return Verdict::Unauthorized;
-        };
-        let (scheme, rest) = value.split_at(space);
-        let credentials = rest.trim_ascii();
-        let ok = if scheme.eq_ignore_ascii_case(b"basic") && !self.users.is_empty() {
-            self.check_basic(credentials).await
-        } else if scheme.eq_ignore_ascii_case(b"bearer") && !self.tokens.is_empty() {
-            let mut found = Choice::from(0);
-            for token in &self.tokens {
-                found |= ct_eq(credentials, token);
+        let ok = match parse_authorization(value.as_bytes()) {
+            Credentials::Basic { name, password } if !self.users.is_empty() => {
+                match self.check_basic(&name, &password).await {
+                    Some(ok) => ok,
+                    None => return Verdict::Busy,
+                }
             }
-            bool::from(found)
-        } else {
-            false
+            Credentials::Bearer(credentials) if !self.tokens.is_empty() => {
+                let mut found = Choice::from(0);
+                for token in &self.tokens {
+                    found |= ct_eq(credentials, token);
+                }
+                bool::from(found)
+            }
+            _ => false,
         };
         if ok {
             Verdict::Allow
@@ -445,16 +607,16 @@ impl Guard {
         }
     }
 
-    async fn check_basic(&self, encoded: &[u8]) -> bool {
-        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
-            return false;
-        };
-        let Some(colon) = decoded.iter().position(|b| *b == b':') else {
-            return false;
-        };
-        let (name, password) = (&decoded[..colon], &decoded[colon + 1..]);
-        // Look at every user, so the time taken does not tell which names exist; an unknown
-        // name is checked against the first user's password and refused whatever the result.
+    /// Whether `name` and `password` are a user's; `None` when too many requests wait for
+    /// a hash already.
+    // Without a hash feature no `Hash` exists, and what follows the dummy is unreachable.
+    #[cfg_attr(
+        not(any(feature = "auth-bcrypt", feature = "auth-argon2")),
+        allow(unused_variables, unreachable_code)
+    )]
+    async fn check_basic(&self, name: &[u8], password: &[u8]) -> Option<bool> {
+        // The name first, compared with every user's, so the time taken does not tell
+        // which names exist.
         let mut known = Choice::from(0);
         let mut index = 0;
         for (i, user) in self.users.iter().enumerate() {
@@ -462,16 +624,37 @@ impl Guard {
             index = select_index(index, i, same);
             known |= same;
         }
-        let Some(user) = self.users.get(index) else {
-            return false;
+        let user = self.users.get(index)?;
+        let Some(dummy) = &self.dummy else {
+            // Plain passwords only: one comparison, the same for every name (an unknown
+            // name is compared with the first user's password and refused whatever).
+            let Check::Plain(expected) = &user.check else {
+                return Some(false);
+            };
+            return Some(bool::from(known & ct_eq(password, expected)));
         };
-        let matches = match &*user.check {
-            Check::Plain(expected) => ct_eq(password, expected),
-            Check::Hashed { .. } => Choice::from(u8::from(
-                verify_hashed(Arc::clone(&user.check), password).await,
-            )),
+        // Only a known user's remembered password, and only after a full success.
+        if bool::from(known & user.remembers(password)) {
+            return Some(true);
+        }
+        // One hash whatever the name: the user's own, or the dummy (same parameters) for an
+        // unknown name or a plain password.
+        let target = match (&user.check, bool::from(known)) {
+            (Check::Hashed(hash), true) => hash.clone(),
+            _ => dummy.clone(),
         };
-        bool::from(known & matches)
+        // Another request may have passed with the same password while this one waited.
+        let remembered = || bool::from(known & user.remembers(password));
+        let hashed_ok = verify_hashed(target, password, remembered).await?;
+        let ok = bool::from(known)
+            && match &user.check {
+                Check::Hashed(_) => hashed_ok,
+                Check::Plain(expected) => bool::from(ct_eq(password, expected)),
+            };
+        if ok {
+            user.remember(password);
+        }
+        Some(ok)
     }
 
     /// The 401 answer, with one challenge per scheme.
@@ -500,50 +683,26 @@ fn ct_eq(given: &[u8], expected: &[u8]) -> Choice {
     same
 }
 
-/// Checks `password` against a hashed user's hash: the remembered password when it is
-/// the same, else a hash comparison on a blocking thread, one at a time in the process.
-async fn verify_hashed(check: Arc<Check>, password: &[u8]) -> bool {
-    let Check::Hashed { verified, .. } = &*check else {
-        return false;
-    };
-    let remembered = |verified: &Mutex<Option<Vec<u8>>>| {
-        verified
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_deref()
-            .is_some_and(|p| bool::from(ct_eq(password, p)))
-    };
-    if remembered(verified) {
-        return true;
-    }
+/// Checks `password` against `hash` on a blocking thread, one at a time in the process
+/// (`true` without a hash when `remembered` says so once it is this request's turn);
+/// `None` when [`MAX_WAITING_FOR_HASH`] requests wait for a hash already.
+async fn verify_hashed(hash: Hash, password: &[u8], remembered: impl Fn() -> bool) -> Option<bool> {
+    let turn = HashTurn::take()?;
     let Ok(permit) = HASHING.acquire().await else {
-        return false;
+        return Some(false);
     };
-    // Another request may have verified the same password while this one waited.
-    if remembered(verified) {
-        return true;
+    if remembered() {
+        return Some(true);
     }
     let password = password.to_vec();
-    let worker = Arc::clone(&check);
     let outcome = tokio::task::spawn_blocking(move || {
         // Held until the hash is done, even when the request waiting for it gives up.
         let _permit = permit;
-        let Check::Hashed {
-            kind,
-            hash,
-            verified,
-        } = &*worker
-        else {
-            return false;
-        };
-        let ok = kind.verify(&password, hash);
-        if ok {
-            *verified.lock().unwrap_or_else(PoisonError::into_inner) = Some(password);
-        }
-        ok
+        let _turn = turn;
+        hash.kind.verify(&password, &hash.hash)
     })
     .await;
-    outcome.unwrap_or(false)
+    Some(outcome.unwrap_or(false))
 }
 
 #[cfg(test)]
@@ -628,5 +787,54 @@ mod tests {
             !shown.contains("hunter2") && !shown.contains("tok3n"),
             "{shown}"
         );
+    }
+}
+
+/// Properties of the `Authorization` parser over untrusted input.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_value_parses_without_panicking(value in prop::collection::vec(any::<u8>(), 0..96)) {
+            let _ = parse_authorization(&value);
+        }
+
+        #[test]
+        fn any_text_after_a_scheme_parses_without_panicking(
+            scheme in prop_oneof![Just("Basic"), Just("bearer"), Just("BASIC"), Just("Digest")],
+            rest in "\\PC{0,64}",
+        ) {
+            let _ = parse_authorization(format!("{scheme} {rest}").as_bytes());
+        }
+
+        #[test]
+        fn basic_credentials_read_back(
+            name in prop::collection::vec(any::<u8>().prop_filter("no colon", |b| *b != b':'), 0..24),
+            password in prop::collection::vec(any::<u8>(), 0..48),
+            scheme in prop_oneof![Just("Basic"), Just("basic"), Just("BASIC")],
+            spaces in " {1,3}",
+        ) {
+            let mut raw = name.clone();
+            raw.push(b':');
+            raw.extend_from_slice(&password);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&raw);
+            let value = format!("{scheme}{spaces}{encoded}");
+            prop_assert_eq!(
+                parse_authorization(value.as_bytes()),
+                Credentials::Basic { name, password }
+            );
+        }
+
+        #[test]
+        fn bearer_tokens_read_back(token in "[A-Za-z0-9._~+/=-]{1,40}") {
+            let value = format!("Bearer {token}");
+            prop_assert_eq!(
+                parse_authorization(value.as_bytes()),
+                Credentials::Bearer(token.as_bytes())
+            );
+        }
     }
 }
