@@ -6,7 +6,7 @@
 //! the runtime's unit tests.
 
 use promforge::Registry;
-use promforge::encode::{escape_help_into, escape_label_value_into};
+use promforge::encoding::{escape_help_into, escape_label_value_into};
 use promforge_tests::exposition;
 use proptest::prelude::*;
 

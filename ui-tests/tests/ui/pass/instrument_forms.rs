@@ -218,21 +218,22 @@ fn main() {
     let plain = [
         "longest", "read", "callback", "evens", "later", "fetch", "nothing",
     ];
-    for function in plain.into_iter().chain(["greet", "greet_later"]) {
+    for function in plain.into_iter().chain(["Db::greet", "Db::greet_later"]) {
         assert_eq!(calls(shared, function, "ok"), Some(1.0), "{function}");
     }
     let prefixed = "store_function_calls_total";
+    // Methods name their type.
     for function in [
-        "new",
-        "first",
-        "rows_mut",
-        "into_rows",
-        "count_later",
-        "boxed",
+        "Db::new",
+        "Db::first",
+        "Db::rows_mut",
+        "Db::into_rows",
+        "Db::count_later",
+        "Db::boxed",
     ] {
         assert_eq!(calls(prefixed, function, "ok"), Some(1.0), "{function}");
     }
-    for function in ["helper", "limit"] {
+    for function in ["Db::helper", "Db::limit"] {
         assert_eq!(calls(prefixed, function, "ok"), None, "{function}");
     }
     assert_eq!(calls("function_calls_total", "tick", "ok"), Some(1.0));

@@ -55,7 +55,6 @@ fn main() {
     assert_eq!(Cache.get(21), Some(42));
 
     let text = R.render();
-    println!("{text}");
     let module = module_path!();
     let series = format!("function=\"checksum\",module=\"{module}\"");
     for expected in [
@@ -72,8 +71,8 @@ fn main() {
              error=\"\"}} 1\n"
         ),
         "# TYPE cache_get_duration_seconds summary\n".to_owned(),
-        format!("cache_get_duration_seconds_count{{function=\"get\",module=\"{module}\"}} 1\n"),
-        format!("cache_get_in_flight{{function=\"get\",module=\"{module}\"}} 0\n"),
+        format!("cache_get_duration_seconds_count{{function=\"Cache::get\",module=\"{module}\"}} 1\n"),
+        format!("cache_get_in_flight{{function=\"Cache::get\",module=\"{module}\"}} 0\n"),
     ] {
         assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
     }
