@@ -532,7 +532,8 @@ impl ExporterHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.done.await.unwrap_or(Ok(()))
+        let result = (&mut self.done).await;
+        ended(self.local_addr, result.ok())
     }
 
     /// Like [`shutdown`](Self::shutdown), for code that is not async. Called from inside a
@@ -545,8 +546,22 @@ impl ExporterHandle {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Ok(());
         }
-        self.done.blocking_recv().unwrap_or(Ok(()))
+        let addr = self.local_addr;
+        ended(addr, self.done.blocking_recv().ok())
     }
+}
+
+/// The server's own result, or an error when it ended without one (its task panicked, or
+/// its runtime was shut down under it).
+fn ended(addr: SocketAddr, result: Option<Result<(), Error>>) -> Result<(), Error> {
+    result.unwrap_or_else(|| {
+        Err(Error::Exporter {
+            addr,
+            reason: "the server ended without finishing its shutdown (its task panicked or \
+                     its runtime stopped)"
+                .to_owned(),
+        })
+    })
 }
 
 /// What every connection task shares.
@@ -826,5 +841,34 @@ impl Server {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod handle_tests {
+    use super::*;
+
+    fn handle_of_a_server_that_died() -> ExporterHandle {
+        let (stop, _stopped) = oneshot::channel();
+        let (finished, done) = oneshot::channel::<Result<(), Error>>();
+        // The server task dropped its end without reporting: what a panic does.
+        drop(finished);
+        ExporterHandle {
+            local_addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+            tls: false,
+            stop: Some(stop),
+            done,
+        }
+    }
+
+    #[test]
+    fn a_server_that_panicked_is_not_reported_as_a_clean_shutdown() {
+        let result = handle_of_a_server_that_died().shutdown_blocking();
+        assert!(matches!(result, Err(Error::Exporter { .. })), "{result:?}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let result = runtime.block_on(handle_of_a_server_that_died().shutdown());
+        assert!(matches!(result, Err(Error::Exporter { .. })), "{result:?}");
     }
 }
