@@ -1229,6 +1229,7 @@ impl Drop for RequestGuard {
 /// # Ok(()) }
 /// ```
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum {
     use std::fmt::Display;
     use std::future::Future;

@@ -39,37 +39,45 @@ pub mod encode;
 mod endpoints;
 mod error;
 #[cfg(feature = "exporter")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub mod exporter;
 mod family;
 pub mod group;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 pub mod instrument;
 pub mod labels;
 pub mod metrics;
 mod name;
-#[cfg(all(feature = "process", target_os = "linux"))]
+#[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;
 #[cfg(feature = "push")]
+#[cfg_attr(docsrs, doc(cfg(feature = "push")))]
 pub mod push;
 mod registry;
 pub mod service;
 #[cfg(feature = "system")]
+#[cfg_attr(docsrs, doc(cfg(feature = "system")))]
 pub mod system;
 mod thread_cells;
 #[cfg(feature = "tokio-runtime")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-runtime")))]
 pub mod tokio_runtime;
 
 pub use collector::{Collector, CollectorEncoder, FamilyDesc};
 pub use encode::MetricType;
 pub use error::{Error, set_error_handler};
 #[cfg(feature = "exporter")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub use exporter::{Exporter, ExporterHandle, exporter};
 pub use family::{DEFAULT_CARDINALITY_LIMIT, Family, MetricRef, OVERFLOW_LABEL_VALUE, StateSet};
 pub use group::{
     FromFn, GroupMetric, MetricsGroup, SnapshotGroup, SnapshotSource, register_snapshot,
 };
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use http::MetricsLayer;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
