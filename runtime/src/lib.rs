@@ -26,7 +26,11 @@
 //! ## Errors, never panics
 //!
 //! Invalid names, duplicate registrations, bad buckets and a port in use are returned as
-//! [`Error`]s. Updating a metric cannot fail and takes no lock.
+//! [`Error`]s. Updating a metric cannot fail. Counters, gauges and histograms, and the
+//! series of a family of closed label sets, update with atomic operations and take no
+//! lock; a [`Summary`] observation takes the summary's mutex, and a series of a family of
+//! open label values (strings, ids) is looked up under the family's `RwLock` (a read lock,
+//! a write lock only to create the series).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
