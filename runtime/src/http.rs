@@ -1246,6 +1246,7 @@ impl Drop for RequestGuard {
 /// # Ok(()) }
 /// ```
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum {
     use std::fmt::Display;
     use std::future::Future;

@@ -26,7 +26,11 @@
 //! ## Errors, never panics
 //!
 //! Invalid names, duplicate registrations, bad buckets and a port in use are returned as
-//! [`Error`]s. Updating a metric cannot fail and takes no lock.
+//! [`Error`]s. Updating a metric cannot fail. Counters, gauges and histograms, and the
+//! series of a family of closed label sets, update with atomic operations and take no
+//! lock; a [`Summary`] observation takes the summary's mutex, and a series of a family of
+//! open label values (strings, ids) is looked up under the family's `RwLock` (a read lock,
+//! a write lock only to create the series).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -39,37 +43,45 @@ pub mod encoding;
 mod endpoints;
 mod error;
 #[cfg(feature = "exporter")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub mod exporter;
 mod family;
 pub mod group;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 pub mod instrument;
 pub mod labels;
 pub mod metrics;
 mod name;
-#[cfg(all(feature = "process", target_os = "linux"))]
+#[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;
 #[cfg(feature = "push")]
+#[cfg_attr(docsrs, doc(cfg(feature = "push")))]
 pub mod push;
 mod registry;
 pub mod service;
 #[cfg(feature = "system")]
+#[cfg_attr(docsrs, doc(cfg(feature = "system")))]
 pub mod system;
 mod thread_cells;
 #[cfg(feature = "tokio-runtime")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-runtime")))]
 pub mod tokio_runtime;
 
 pub use collector::{Collector, CollectorEncoder, FamilyDesc};
 pub use encoding::MetricType;
 pub use error::{Error, set_error_handler};
 #[cfg(feature = "exporter")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub use exporter::{Exporter, ExporterHandle, exporter};
 pub use family::{DEFAULT_CARDINALITY_LIMIT, Family, MetricRef, OVERFLOW_LABEL_VALUE, StateSet};
 pub use group::{
     FromFn, GroupMetric, MetricsGroup, SnapshotGroup, SnapshotSource, register_snapshot,
 };
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use http::MetricsLayer;
 pub use labels::{ClosedLabelValue, LabelSet, LabelValue};
 pub use metrics::{

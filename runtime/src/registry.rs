@@ -10,6 +10,9 @@ use crate::encoding::{ExpositionWriter, FamilyMeta, MetricType, push_label_pair}
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::{check_metric_name, check_user_label_name};
 
+#[cfg(feature = "prometheus-interop")]
+mod interop;
+
 /// The environment variable whose value becomes the constant label `service`.
 pub const ENV_SERVICE: &str = "PROMFORGE_SERVICE";
 /// The environment variable whose value becomes the constant label `environment`.
@@ -66,6 +69,8 @@ struct State {
     /// Every sample name the families write (`x_total`, `h_bucket`, `h_sum`, …).
     sample_names: HashSet<String>,
     collectors: Vec<CollectorEntry>,
+    /// Registries of the `prometheus` crate rendered after promforge's own families.
+    #[cfg(feature = "prometheus-interop")]
     foreign: Vec<prometheus::Registry>,
 }
 
@@ -95,6 +100,7 @@ impl Default for State {
                 SCRAPE_ERRORS_FAMILY.to_owned(),
             ]),
             collectors: Vec::new(),
+            #[cfg(feature = "prometheus-interop")]
             foreign: Vec::new(),
         }
     }
@@ -438,8 +444,19 @@ impl Registry {
 
     /// Checks a family's name and help and describes it.
     fn prepare(&self, name: &str, help: &str, metric_type: MetricType) -> Result<Prepared, Error> {
+        self.prepare_with_prefix(&self.inner.prefix, name, help, metric_type)
+    }
+
+    /// [`prepare`](Self::prepare) with `prefix` instead of the registry's.
+    fn prepare_with_prefix(
+        &self,
+        prefix: &str,
+        name: &str,
+        help: &str,
+        metric_type: MetricType,
+    ) -> Result<Prepared, Error> {
         check_metric_name(name)?;
-        let mut full = format!("{}{}", self.inner.prefix, name);
+        let mut full = format!("{prefix}{name}");
         if metric_type == MetricType::Counter && !full.ends_with("_total") {
             full.push_str("_total");
         }
@@ -466,12 +483,31 @@ impl Registry {
     /// `collect` reads then. Returns the families' full names. Errors as for
     /// [`register`](Self::register); nothing is registered when one family fails.
     pub fn register_collector<C: Collector>(&self, collector: C) -> Result<Vec<String>, Error> {
+        self.register_collector_with_prefix(&self.inner.prefix, collector)
+    }
+
+    /// Registers a collector whose names take no prefix (standard names such as
+    /// `process_*`).
+    #[cfg(feature = "process")]
+    pub(crate) fn register_unprefixed_collector<C: Collector>(
+        &self,
+        collector: C,
+    ) -> Result<Vec<String>, Error> {
+        self.register_collector_with_prefix("", collector)
+    }
+
+    fn register_collector_with_prefix<C: Collector>(
+        &self,
+        prefix: &str,
+        collector: C,
+    ) -> Result<Vec<String>, Error> {
         let descs = collector.families();
         let mut names = Vec::with_capacity(descs.len());
         let mut metas = Vec::with_capacity(descs.len());
         let mut samples: Vec<String> = Vec::new();
         for desc in &descs {
-            let prepared = self.prepare(&desc.name, &desc.help, desc.metric_type)?;
+            let prepared =
+                self.prepare_with_prefix(prefix, &desc.name, &desc.help, desc.metric_type)?;
             if let Some(taken) = prepared.samples.iter().find(|s| samples.contains(s)) {
                 return Err(Error::AlreadyRegistered {
                     clashes_with: (*taken != prepared.full).then(|| taken.clone()),
@@ -570,24 +606,6 @@ impl Registry {
         true
     }
 
-    /// Renders the families of an existing `prometheus::Registry` after promforge's own on
-    /// every scrape, with this registry's constant labels added (interop with code that
-    /// already uses the `prometheus` crate). A family whose name promforge already serves
-    /// is left out, so every name keeps a single `# TYPE`.
-    pub fn include_prometheus_registry(&self, registry: prometheus::Registry) {
-        self.write_state().foreign.push(registry);
-    }
-
-    /// The names of the families of included `prometheus::Registry`s (gathered now).
-    pub fn foreign_family_names(&self) -> Vec<String> {
-        self.read_state()
-            .foreign
-            .iter()
-            .flat_map(|r| r.gather())
-            .map(|f| f.name().to_owned())
-            .collect()
-    }
-
     /// The full names of the registered families, in registration order.
     pub fn family_names(&self) -> Vec<String> {
         self.read_state()
@@ -640,55 +658,15 @@ impl Registry {
             });
             bookkeeping(&mut out, &OVERFLOW_META, overflows);
         }
-        out.finish();
+        #[cfg(feature = "prometheus-interop")]
         if !state.foreign.is_empty() {
-            self.render_foreign(&state, buf);
+            self.render_foreign(&state, out.text_buffer());
         }
+        out.finish();
         drop(state);
         self.inner
             .size_hint
             .store(buf.len() - start, Ordering::Relaxed);
-    }
-
-    fn render_foreign(&self, state: &State, buf: &mut Vec<u8>) {
-        use prometheus::Encoder as _;
-        let mut seen: HashSet<String> = state.sample_names.clone();
-        let mut families = Vec::new();
-        for registry in &state.foreign {
-            for mut family in registry.gather() {
-                if !seen.insert(family.name().to_owned()) {
-                    continue;
-                }
-                if !self.inner.const_labels.is_empty() {
-                    for metric in family.mut_metric() {
-                        let mut labels = metric.get_label().to_vec();
-                        for (name, value) in &self.inner.const_labels {
-                            if labels.iter().any(|l| l.name() == name) {
-                                continue;
-                            }
-                            let mut pair = prometheus::proto::LabelPair::default();
-                            pair.set_name(name.clone());
-                            pair.set_value(value.clone());
-                            labels.push(pair);
-                        }
-                        metric.set_label(labels);
-                    }
-                }
-                families.push(family);
-            }
-        }
-        // Encoding into a Vec cannot fail for I/O reasons; a family the encoder refuses
-        // is skipped rather than breaking the whole scrape.
-        let encoder = prometheus::TextEncoder::new();
-        for family in families {
-            let mut one = Vec::new();
-            if encoder
-                .encode(std::slice::from_ref(&family), &mut one)
-                .is_ok()
-            {
-                buf.extend_from_slice(&one);
-            }
-        }
     }
 
     fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {

@@ -485,6 +485,13 @@ impl<'a> ExpositionWriter<'a> {
         self.buf.extend_from_slice(samples);
     }
 
+    /// The output buffer, for families already rendered in the 0.0.4 text format (those of
+    /// an included `prometheus::Registry`).
+    #[cfg(feature = "prometheus-interop")]
+    pub(crate) fn text_buffer(&mut self) -> &mut Vec<u8> {
+        self.buf
+    }
+
     /// The rest of the output (a format's end marker).
     pub(crate) fn finish(self) {}
 

@@ -1,9 +1,11 @@
 //! Metric handles: [`Counter`] (and [`ShardedCounter`] for hot multi-threaded paths),
 //! [`Gauge`], [`Histogram`], [`Summary`].
 //!
-//! A handle is an `Arc` around atomics: cloning it is cheap, every clone updates the same
-//! series, and updates take no lock. Registering a handle (see [`Registry`](crate::Registry))
-//! makes it show up in the exposition under a name.
+//! A handle is an `Arc` around its state: cloning it is cheap and every clone updates the
+//! same series. [`Counter`], [`Gauge`], [`Histogram`] and [`ShardedCounter`] are atomics and
+//! update without a lock; a [`Summary`] observation takes the summary's mutex (its sketch
+//! and sliding window). Registering a handle (see [`Registry`](crate::Registry)) makes it
+//! show up in the exposition under a name.
 
 mod counter;
 mod gauge;
@@ -34,8 +36,9 @@ pub type FloatCounter = Counter<f64>;
 /// A gauge of floating-point values (for example a ratio or a temperature).
 pub type FloatGauge = Gauge<f64>;
 
-/// Something that writes one metric family's samples: the metric types, and (later)
-/// families of labeled series and user-made collectors.
+/// Something that writes one metric family's samples: the metric types above and
+/// [`Family`](crate::Family) (labeled series). Values read at scrape time implement
+/// [`Collector`](crate::Collector) instead.
 ///
 /// Implement it to expose a custom metric; the registry writes the `# HELP` and `# TYPE`
 /// lines, then calls [`encode`](EncodeMetric::encode) at every scrape.
