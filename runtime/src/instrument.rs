@@ -132,7 +132,7 @@ pub fn label_parts<V: LabelValue>(value: &V) -> (LabelText, LabelIndex) {
 const MAX_COMBOS: usize = 64;
 
 /// The combination of a call's label values, when every label is of a closed type and the
-/// combination is one of the first [`MAX_COMBOS`]: its calls are then counted in per-thread
+/// combination is one of the first 64: its calls are then counted in per-thread
 /// cells, like an unlabeled function's.
 #[inline]
 pub fn label_combo(parts: &[LabelIndex]) -> Option<usize> {
