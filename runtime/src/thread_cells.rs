@@ -206,7 +206,7 @@ pub(crate) struct Ending {
     pub(crate) result: Option<usize>,
 }
 
-type Bucket = Box<[OnceLock<Box<Cells>>]>;
+type Bucket = Box<[OnceLock<Cells>]>;
 
 /// The cells of one call site (one function of one module), every thread's.
 pub(crate) struct SiteCells {
@@ -253,7 +253,7 @@ impl SiteCells {
         };
         match bucket.get(index) {
             Some(cells) => (
-                cells.get_or_init(|| Box::new(Cells::new(self.shape.buckets().len() + 1))),
+                cells.get_or_init(|| Cells::new(self.shape.buckets().len() + 1)),
                 Writer::Owner,
             ),
             None => (&self.shared, Writer::Shared),
@@ -265,7 +265,7 @@ impl SiteCells {
         self.threads
             .iter()
             .filter_map(OnceLock::get)
-            .flat_map(|bucket| bucket.iter().filter_map(|c| c.get().map(|b| &**b)))
+            .flat_map(|bucket| bucket.iter().filter_map(OnceLock::get))
             .chain(std::iter::once(&self.shared))
     }
 
