@@ -262,19 +262,10 @@ pub struct BucketLabels {
 impl BucketLabels {
     /// The labels of these upper bounds (checked by the caller: finite, increasing).
     pub fn new(bounds: &[f64]) -> Self {
-        let le = bounds
-            .iter()
-            .copied()
-            .chain(std::iter::once(f64::INFINITY))
-            .map(|b| {
-                let mut pair = String::new();
-                push_label_pair(&mut pair, "le", &format_go_float(b));
-                pair
-            })
-            .collect();
+        let all = bounds.iter().copied().chain(std::iter::once(f64::INFINITY));
         Self {
             bounds: bounds.into(),
-            le,
+            le: float_label_pairs("le", all),
         }
     }
 
@@ -294,6 +285,17 @@ impl BucketLabels {
     }
 }
 
+/// `name="<value>"` for each value, formatted as the Go client formats floats.
+fn float_label_pairs(name: &str, values: impl Iterator<Item = f64>) -> Box<[String]> {
+    values
+        .map(|v| {
+            let mut pair = String::new();
+            push_label_pair(&mut pair, name, &format_go_float(v));
+            pair
+        })
+        .collect()
+}
+
 /// A summary's quantiles (in `[0, 1]`), with their `quantile` label values rendered once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantileLabels {
@@ -304,17 +306,9 @@ pub struct QuantileLabels {
 impl QuantileLabels {
     /// The labels of these quantiles.
     pub fn new(quantiles: &[f64]) -> Self {
-        let labels = quantiles
-            .iter()
-            .map(|q| {
-                let mut pair = String::new();
-                push_label_pair(&mut pair, "quantile", &format_go_float(*q));
-                pair
-            })
-            .collect();
         Self {
             quantiles: quantiles.into(),
-            labels,
+            labels: float_label_pairs("quantile", quantiles.iter().copied()),
         }
     }
 
