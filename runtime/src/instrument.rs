@@ -110,22 +110,9 @@ struct FnLabels {
 /// owned for open ones.
 pub type LabelText = Cow<'static, str>;
 
-/// The text of a label value taken from an argument at the start of a call.
-#[inline]
-pub fn label_text<V: LabelValue>(value: &V) -> LabelText {
-    label_parts(value).0
-}
-
 /// A label value's place among its type's values (`(cardinality, index)`) when the type is
 /// closed; `None` for an open type.
 pub type LabelIndex = Option<(usize, usize)>;
-
-/// The text of a label value taken from an argument, and its place among its type's values
-/// when the type is closed.
-#[inline]
-pub fn label_parts<V: LabelValue>(value: &V) -> (LabelText, LabelIndex) {
-    value.__argument_label()
-}
 
 /// The most label combinations of a labeled site counted in per-thread cells; the others
 /// (and every open label) go through the site's family.
@@ -773,17 +760,17 @@ impl SiteMetrics {
                 return;
             }
             for variant in (0..).map_while(values) {
-                for slot in &self.error_labels {
+                let in_a_slot = self.error_labels.iter().any(|slot| {
                     let (label, ..) = slot.get_or_init(|| {
                         let (counter, overflow) = self.error_series(variant);
                         (variant, counter, overflow)
                     });
-                    if *label == variant {
-                        break;
-                    }
+                    *label == variant
+                });
+                if !in_a_slot {
+                    // Past the slots: made now, looked up at each error.
+                    let _ = self.error_series(variant);
                 }
-                // Past the slots: made now, looked up at each error.
-                let _ = self.error_series(variant);
             }
             // The plain result series first (made at the first call otherwise, after this).
             let _ = self.calls();
