@@ -6,7 +6,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::encoding::{EncodeValue, ExpositionWriter, FamilyMeta, MetricEncoder, MetricType};
+use crate::encoding::{
+    EncodeValue, ExpositionWriter, FamilyMeta, MetricEncoder, MetricType, Written,
+};
 
 /// One family a [`Collector`] writes.
 #[derive(Debug, Clone)]
@@ -77,6 +79,7 @@ pub struct CollectorEncoder<'a> {
     families: &'a [FamilyMeta],
     const_labels: &'a str,
     buffers: &'a mut [Vec<u8>],
+    format: Written,
 }
 
 impl<'a> CollectorEncoder<'a> {
@@ -84,11 +87,13 @@ impl<'a> CollectorEncoder<'a> {
         families: &'a [FamilyMeta],
         const_labels: &'a str,
         buffers: &'a mut [Vec<u8>],
+        format: Written,
     ) -> Self {
         Self {
             families,
             const_labels,
             buffers,
+            format,
         }
     }
 
@@ -117,7 +122,8 @@ impl<'a> CollectorEncoder<'a> {
         else {
             return;
         };
-        let mut encoder = ExpositionWriter::sample_buffer(buf, meta.name(), self.const_labels);
+        let mut encoder =
+            ExpositionWriter::sample_buffer(self.format, buf, meta.name(), self.const_labels);
         write(&mut encoder.with_labels(labels));
     }
 }
@@ -147,6 +153,7 @@ impl CollectorEntry {
                 &self.families,
                 const_labels,
                 &mut buffers,
+                out.format(),
             ));
         }));
         if collected.is_err() {

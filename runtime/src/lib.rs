@@ -86,7 +86,7 @@ pub use http::MetricsLayer;
 pub use labels::{ClosedLabelValue, LabelSet, LabelValue};
 pub use metrics::{
     Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram,
-    ShardedCounter, Summary, exponential_buckets, linear_buckets,
+    NativeHistogram, ShardedCounter, Summary, exponential_buckets, linear_buckets,
 };
 pub use name::{check_label_name, check_metric_name, check_user_label_name};
 /// Derives [`LabelSet`](trait@LabelSet) for a struct of labels; see the trait.
@@ -103,6 +103,8 @@ pub use registry::{
     ENV_ENVIRONMENT, ENV_SERVICE, OVERFLOW_FAMILY, Registry, RegistryBuilder, SCRAPE_ERRORS_FAMILY,
     TEXT_CONTENT_TYPE, default_registry,
 };
+/// The content type of the protobuf exposition (see [`Registry::render_protobuf_into`]).
+pub const PROTOBUF_CONTENT_TYPE: &str = encoding::protobuf::CONTENT_TYPE;
 
 /// What the generated code of `promforge-macros` names. Not a public API.
 #[doc(hidden)]

@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
 use crate::Error;
 use crate::collector::{Collector, CollectorEntry};
-use crate::encoding::{ExpositionWriter, FamilyMeta, MetricType, push_label_pair};
+use crate::encoding::{ExpositionWriter, FamilyMeta, MetricType, Written, push_label_pair};
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::{check_metric_name, check_user_label_name};
 
@@ -628,6 +628,28 @@ impl Registry {
     /// Appends the rendered text to `buf`. Reuse one buffer across scrapes to render without
     /// allocating: numbers are written straight from the metrics' atomics.
     pub fn render_into(&self, buf: &mut Vec<u8>) {
+        self.render_with(buf, Written::Text);
+    }
+
+    /// Appends the protobuf exposition ([`PROTOBUF_CONTENT_TYPE`](crate::PROTOBUF_CONTENT_TYPE):
+    /// length-delimited `io.prometheus.client.MetricFamily` messages, the only format that
+    /// carries native histograms) to `buf`, written straight from the metrics like the
+    /// text. Families of an included `prometheus::Registry` are text only and left out.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), promforge::Error> {
+    /// let registry = promforge::Registry::new();
+    /// registry.counter("jobs", "Jobs.")?.inc();
+    /// let mut buf = Vec::new();
+    /// registry.render_protobuf_into(&mut buf);
+    /// assert_eq!(usize::from(buf[0]), buf.len() - 1, "one family, its length first");
+    /// # Ok(()) }
+    /// ```
+    pub fn render_protobuf_into(&self, buf: &mut Vec<u8>) {
+        self.render_with(buf, Written::Protobuf);
+    }
+
+    fn render_with(&self, buf: &mut Vec<u8>, format: Written) {
         self.inner
             .sites_registered
             .call_once_force(|_| crate::instrument::preregister_sites(self));
@@ -635,7 +657,10 @@ impl Registry {
         buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
         let state = self.read_state();
         let const_labels = self.inner.const_labels_rendered.as_str();
-        let mut out = ExpositionWriter::text(buf, const_labels);
+        let mut out = match format {
+            Written::Text => ExpositionWriter::text(buf, const_labels),
+            Written::Protobuf => ExpositionWriter::protobuf(buf, const_labels),
+        };
         let mut bounded = false;
         for family in &state.families {
             family.metric.encode(&mut out.family(&family.meta));
@@ -659,8 +684,8 @@ impl Registry {
             bookkeeping(&mut out, &OVERFLOW_META, overflows);
         }
         #[cfg(feature = "prometheus-interop")]
-        if !state.foreign.is_empty() {
-            self.render_foreign(&state, out.text_buffer());
+        if let Some(text) = out.text_buffer().filter(|_| !state.foreign.is_empty()) {
+            self.render_foreign(&state, text);
         }
         out.finish();
         drop(state);

@@ -3,13 +3,14 @@
 //! Metric types, families, collectors and the registry never write a format themselves:
 //! they hand their values to a [`MetricEncoder`] (a counter's value, a histogram's buckets,
 //! a summary's quantiles), and the encoder of the format being rendered writes them. Each
-//! format is one file of this module: [`text`] for the Prometheus text format 0.0.4 (the
-//! only one so far; OpenMetrics and protobuf come next, as more variants of the encoder).
+//! format is one file of this module: [`text`] for the Prometheus text format 0.0.4,
+//! [`protobuf`] for the protobuf format (the only one carrying native histograms).
 //!
 //! What does not change between scrapes is prepared once, when a metric is registered or
 //! made: a family's header ([`FamilyMeta`]), a series' escaped label pairs, a histogram's
 //! `le` values ([`BucketLabels`]), a summary's `quantile` values ([`QuantileLabels`]).
 
+pub mod protobuf;
 pub mod text;
 
 use std::fmt::Write as _;
@@ -55,6 +56,8 @@ impl MetricType {
 pub trait EncodeValue: Copy {
     /// Appends the value's text form to `buf`.
     fn encode_value(self, buf: &mut Vec<u8>);
+    /// The value as a float (the protobuf format's sample values are doubles).
+    fn to_f64(self) -> f64;
 }
 
 impl EncodeValue for u64 {
@@ -62,12 +65,20 @@ impl EncodeValue for u64 {
     fn encode_value(self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(itoa::Buffer::new().format(self).as_bytes());
     }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
 }
 
 impl EncodeValue for i64 {
     #[inline]
     fn encode_value(self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(itoa::Buffer::new().format(self).as_bytes());
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
     }
 }
 
@@ -84,6 +95,10 @@ impl EncodeValue for f64 {
         } else {
             buf.extend_from_slice(ryu::Buffer::new().format_finite(self).as_bytes());
         }
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
     }
 }
 
@@ -318,6 +333,27 @@ impl QuantileLabels {
     }
 }
 
+/// A native histogram's state as a render exposes it (see
+/// [`NativeHistogram`](crate::NativeHistogram)): bucket `k` at `schema` holds the values with
+/// `2^((k−1)·2^−schema) < |v| <= 2^(k·2^−schema)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NativeBuckets<'a> {
+    /// The resolution, −4 ..= 8.
+    pub schema: i8,
+    /// Values with `|v| <=` this are in the zero bucket.
+    pub zero_threshold: f64,
+    /// Observations in the zero bucket.
+    pub zero_count: u64,
+    /// All observations (NaN ones included, which are in no bucket).
+    pub count: u64,
+    /// The sum of all observations.
+    pub sum: f64,
+    /// Populated positive buckets, `(key, count)`, keys increasing.
+    pub positive: &'a [(i32, u64)],
+    /// Populated negative buckets (key of `|v|`), keys increasing.
+    pub negative: &'a [(i32, u64)],
+}
+
 /// Where a metric writes the samples of one series (or of a family's series, one
 /// [`with_labels`](Self::with_labels) each), in the format being rendered.
 ///
@@ -355,6 +391,7 @@ pub struct MetricEncoder<'a> {
 /// The format being written.
 enum Sink<'a> {
     Text(text::Sink<'a>),
+    Protobuf(protobuf::Sink<'a>),
 }
 
 impl<'a> MetricEncoder<'a> {
@@ -367,6 +404,15 @@ impl<'a> MetricEncoder<'a> {
         }
     }
 
+    /// An encoder of one family's `Metric` messages in the protobuf format into `buf`, with
+    /// `const_labels` (escaped, or empty) on every one.
+    pub(crate) fn protobuf(buf: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
+        Self {
+            sink: Sink::Protobuf(protobuf::Sink::new(buf, const_labels)),
+            labels: "",
+        }
+    }
+
     /// The same family, for the series whose own labels are `labels` (pre-rendered and
     /// escaped, as [`push_label_pair`] makes them).
     #[inline]
@@ -374,6 +420,7 @@ impl<'a> MetricEncoder<'a> {
         MetricEncoder {
             sink: match &mut self.sink {
                 Sink::Text(sink) => Sink::Text(sink.reborrow()),
+                Sink::Protobuf(sink) => Sink::Protobuf(sink.reborrow()),
             },
             labels,
         }
@@ -384,6 +431,7 @@ impl<'a> MetricEncoder<'a> {
     pub fn counter<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
+            Sink::Protobuf(sink) => sink.value(self.labels, 3, value.to_f64()),
         }
     }
 
@@ -392,6 +440,7 @@ impl<'a> MetricEncoder<'a> {
     pub fn gauge<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
+            Sink::Protobuf(sink) => sink.value(self.labels, 2, value.to_f64()),
         }
     }
 
@@ -401,6 +450,7 @@ impl<'a> MetricEncoder<'a> {
     pub fn state(&mut self, active: bool) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", u64::from(active)),
+            Sink::Protobuf(sink) => sink.value(self.labels, 2, f64::from(u8::from(active))),
         }
     }
 
@@ -409,6 +459,7 @@ impl<'a> MetricEncoder<'a> {
     pub fn untyped<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
+            Sink::Protobuf(sink) => sink.value(self.labels, 5, value.to_f64()),
         }
     }
 
@@ -423,6 +474,31 @@ impl<'a> MetricEncoder<'a> {
     ) {
         match &mut self.sink {
             Sink::Text(sink) => sink.histogram(self.labels, &buckets.le, counts, sum),
+            Sink::Protobuf(sink) => sink.histogram(self.labels, buckets, counts, sum),
+        }
+    }
+
+    /// A native histogram (`native`), with the classic buckets it also keeps, if any
+    /// (`buckets` and per-bucket counts, not cumulative, `+Inf` last). The text formats,
+    /// which cannot carry native buckets, write the classic buckets, or without them
+    /// [`TEXT_BUCKETS`](crate::metrics::TEXT_BUCKETS) counted from the native ones.
+    #[inline]
+    pub fn native_histogram<I: IntoIterator<Item = u64>>(
+        &mut self,
+        native: &NativeBuckets<'_>,
+        classic: Option<(&BucketLabels, I)>,
+    ) {
+        match &mut self.sink {
+            Sink::Text(sink) => match classic {
+                Some((buckets, counts)) => {
+                    sink.histogram(self.labels, &buckets.le, counts, native.sum)
+                }
+                None => {
+                    let (buckets, counts) = text_layout(native);
+                    sink.histogram(self.labels, &buckets.le, counts, native.sum)
+                }
+            },
+            Sink::Protobuf(sink) => sink.native_histogram(self.labels, native, classic),
         }
     }
 
@@ -438,6 +514,15 @@ impl<'a> MetricEncoder<'a> {
     ) {
         match &mut self.sink {
             Sink::Text(sink) => sink.summary(self.labels, &quantiles.labels, values, sum, count),
+            Sink::Protobuf(sink) => {
+                let count = count.to_f64();
+                let count = if count >= 0.0 {
+                    count.round() as u64
+                } else {
+                    0
+                };
+                sink.summary(self.labels, &quantiles.quantiles, values, sum, count)
+            }
         }
     }
 
@@ -452,52 +537,149 @@ impl<'a> MetricEncoder<'a> {
     }
 }
 
+/// The classic buckets ([`TEXT_BUCKETS`](crate::metrics::TEXT_BUCKETS)) a native-only
+/// histogram shows in the text formats, and its per-bucket counts: each native bucket under
+/// the first `le` at or above its largest value, NaN observations under `+Inf`.
+fn text_layout(
+    native: &NativeBuckets<'_>,
+) -> (
+    &'static BucketLabels,
+    [u64; crate::metrics::TEXT_BUCKETS.len() + 1],
+) {
+    use crate::metrics::{TEXT_BUCKETS, bucket_upper_bound};
+    static LABELS: std::sync::OnceLock<BucketLabels> = std::sync::OnceLock::new();
+    let labels = LABELS.get_or_init(|| BucketLabels::new(TEXT_BUCKETS));
+    let mut counts = [0u64; TEXT_BUCKETS.len() + 1];
+    let mut add = |largest: f64, count: u64| {
+        let i = TEXT_BUCKETS.partition_point(|&b| b < largest);
+        if let Some(c) = counts.get_mut(i) {
+            *c = c.wrapping_add(count);
+        }
+    };
+    add(native.zero_threshold, native.zero_count);
+    let mut in_buckets = native.zero_count;
+    for &(key, count) in native.positive {
+        add(bucket_upper_bound(key, native.schema), count);
+        in_buckets = in_buckets.wrapping_add(count);
+    }
+    for &(key, count) in native.negative {
+        add(-bucket_upper_bound(key - 1, native.schema), count);
+        in_buckets = in_buckets.wrapping_add(count);
+    }
+    if let Some(inf) = counts.last_mut() {
+        *inf = inf.wrapping_add(native.count.saturating_sub(in_buckets));
+    }
+    (labels, counts)
+}
+
+/// The format an [`ExpositionWriter`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    Text,
+    Protobuf,
+}
+
 /// Writes a whole exposition: each family's header, then its samples through a
 /// [`MetricEncoder`]. The registry drives it.
 pub(crate) struct ExpositionWriter<'a> {
     buf: &'a mut Vec<u8>,
     const_labels: &'a str,
+    format: Written,
+    /// The protobuf family still open: its start and the end of its header.
+    open: Option<(usize, usize)>,
 }
 
 impl<'a> ExpositionWriter<'a> {
     /// A writer of the 0.0.4 text format into `buf`.
     pub(crate) fn text(buf: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
-        Self { buf, const_labels }
+        Self {
+            buf,
+            const_labels,
+            format: Written::Text,
+            open: None,
+        }
+    }
+
+    /// A writer of the protobuf format (length-delimited `MetricFamily` messages) into `buf`.
+    pub(crate) fn protobuf(buf: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
+        Self {
+            buf,
+            const_labels,
+            format: Written::Protobuf,
+            open: None,
+        }
+    }
+
+    /// The format written.
+    pub(crate) fn format(&self) -> Written {
+        self.format
+    }
+
+    /// Ends the protobuf family still open, if any.
+    fn close_family(&mut self) {
+        if let Some(open) = self.open.take() {
+            protobuf::family_end(self.buf, open);
+        }
     }
 
     /// Writes `meta`'s header and returns the encoder of its samples.
     #[inline]
     pub(crate) fn family<'b>(&'b mut self, meta: &'b FamilyMeta) -> MetricEncoder<'b> {
-        self.buf.extend_from_slice(meta.text_header.as_bytes());
-        MetricEncoder::text(self.buf, &meta.name, self.const_labels)
+        match self.format {
+            Written::Text => {
+                self.buf.extend_from_slice(meta.text_header.as_bytes());
+                MetricEncoder::text(self.buf, &meta.name, self.const_labels)
+            }
+            Written::Protobuf => {
+                self.close_family();
+                self.open = Some(protobuf::family_start(self.buf, meta));
+                MetricEncoder::protobuf(self.buf, self.const_labels)
+            }
+        }
     }
 
     /// Writes `meta`'s header and samples encoded earlier (into a buffer of
-    /// [`sample_buffer`](Self::sample_buffer)'s encoder).
+    /// [`sample_buffer`](Self::sample_buffer)'s encoder, in this writer's format).
     pub(crate) fn family_encoded(&mut self, meta: &FamilyMeta, samples: &[u8]) {
-        self.buf.extend_from_slice(meta.text_header.as_bytes());
-        self.buf.extend_from_slice(samples);
+        match self.format {
+            Written::Text => {
+                self.buf.extend_from_slice(meta.text_header.as_bytes());
+                self.buf.extend_from_slice(samples);
+            }
+            Written::Protobuf => {
+                self.close_family();
+                let open = protobuf::family_start(self.buf, meta);
+                self.buf.extend_from_slice(samples);
+                protobuf::family_end(self.buf, open);
+            }
+        }
     }
 
     /// The output buffer, for families already rendered in the 0.0.4 text format (those of
-    /// an included `prometheus::Registry`).
+    /// an included `prometheus::Registry`); `None` in other formats.
     #[cfg(feature = "prometheus-interop")]
-    pub(crate) fn text_buffer(&mut self) -> &mut Vec<u8> {
-        self.buf
+    pub(crate) fn text_buffer(&mut self) -> Option<&mut Vec<u8>> {
+        (self.format == Written::Text).then_some(&mut *self.buf)
     }
 
-    /// The rest of the output (a format's end marker).
-    pub(crate) fn finish(self) {}
+    /// The rest of the output (a format's end marker, the last protobuf family's length).
+    pub(crate) fn finish(mut self) {
+        self.close_family();
+    }
 
-    /// An encoder writing the samples of `name` into `buf`, to be written later with
-    /// [`family_encoded`](Self::family_encoded) (collectors write their families' samples in
-    /// any order).
+    /// An encoder writing the samples of `name` in `format` into `buf`, to be written later
+    /// with [`family_encoded`](Self::family_encoded) (collectors write their families'
+    /// samples in any order).
     pub(crate) fn sample_buffer<'b>(
+        format: Written,
         buf: &'b mut Vec<u8>,
         name: &'b str,
         const_labels: &'b str,
     ) -> MetricEncoder<'b> {
-        MetricEncoder::text(buf, name, const_labels)
+        match format {
+            Written::Text => MetricEncoder::text(buf, name, const_labels),
+            Written::Protobuf => MetricEncoder::protobuf(buf, const_labels),
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 mod counter;
 mod gauge;
 mod histogram;
+mod native_histogram;
 mod number;
 mod sharded;
 mod summary;
@@ -18,6 +19,10 @@ pub use counter::Counter;
 pub use gauge::{Gauge, InFlightGuard};
 pub use histogram::{
     DEFAULT_BUCKETS, Histogram, HistogramTimer, exponential_buckets, linear_buckets,
+};
+pub use native_histogram::{
+    DEFAULT_BUCKET_FACTOR, DEFAULT_MAX_BUCKETS, DEFAULT_ZERO_THRESHOLD, MAX_SCHEMA, MIN_SCHEMA,
+    NativeHistogram, NativeHistogramBuilder, TEXT_BUCKETS, bucket_upper_bound, schema_for_factor,
 };
 pub use number::{CounterNumber, GaugeNumber, Number};
 pub use sharded::ShardedCounter;
@@ -45,7 +50,7 @@ pub type FloatGauge = Gauge<f64>;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a metric",
     label = "not a metric type",
-    note = "metrics are Counter, FloatCounter, ShardedCounter, Gauge, FloatGauge, Histogram, Summary, StateSet, or a Family of them (`Family<L, Counter>`, not `Family<L, u64>`); a type of your own implements EncodeMetric"
+    note = "metrics are Counter, FloatCounter, ShardedCounter, Gauge, FloatGauge, Histogram, NativeHistogram, Summary, StateSet, or a Family of them (`Family<L, Counter>`, not `Family<L, u64>`); a type of your own implements EncodeMetric"
 )]
 pub trait EncodeMetric: Send + Sync + 'static {
     /// The family's type, written on its `# TYPE` line.
