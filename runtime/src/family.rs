@@ -424,6 +424,14 @@ impl MetricRef<'_, Histogram> {
     }
 }
 
+impl MetricRef<'_, crate::NativeHistogram> {
+    /// Records `v` (see [`NativeHistogram::observe`](crate::NativeHistogram::observe)).
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.counted().observe(v);
+    }
+}
+
 impl MetricRef<'_, crate::Summary> {
     /// Records `v` (see [`Summary::observe`](crate::Summary::observe)).
     #[inline]
@@ -740,6 +748,36 @@ impl<L: LabelSet, N: GaugeNumber> Family<L, Gauge<N>> {
     #[inline]
     pub fn dec(&self, labels: &L) {
         self.update(labels, Gauge::dec);
+    }
+}
+
+impl<L: LabelSet> Family<L, crate::NativeHistogram> {
+    /// Records `v` in the series for `labels`.
+    #[inline]
+    pub fn observe(&self, labels: &L, v: f64) {
+        self.update(labels, |h| h.observe(v));
+    }
+
+    /// A family of native histograms made with these settings (checked once, here).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), promforge::Error> {
+    /// use promforge::{Family, LabelSet, NativeHistogram};
+    ///
+    /// #[derive(LabelSet, Clone)]
+    /// struct Route { route: String }
+    ///
+    /// let by_route = Family::<Route, NativeHistogram>::with_native(
+    ///     NativeHistogram::builder().bucket_factor(1.05).max_buckets(100),
+    /// )?;
+    /// by_route.observe(&Route { route: "/users".into() }, 0.012);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_native(settings: crate::metrics::NativeHistogramBuilder) -> Result<Self, Error> {
+        settings.clone().build()?;
+        Ok(Self::new_with(move || {
+            settings.clone().build().unwrap_or_default()
+        }))
     }
 }
 

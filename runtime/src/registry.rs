@@ -590,6 +590,19 @@ impl Registry {
         Ok(histogram)
     }
 
+    /// Registers and returns a new [`NativeHistogram`](crate::NativeHistogram) with the
+    /// default settings (bucket factor 1.1, at most 160 buckets); register one made with
+    /// [`NativeHistogram::builder`](crate::NativeHistogram::builder) for others.
+    pub fn native_histogram(
+        &self,
+        name: &str,
+        help: &str,
+    ) -> Result<crate::NativeHistogram, Error> {
+        let histogram = crate::NativeHistogram::new();
+        self.register(name, help, histogram.clone())?;
+        Ok(histogram)
+    }
+
     /// Removes the family with this full name (as [`register`](Self::register) returned it).
     /// Returns whether there was one.
     pub fn unregister(&self, full_name: &str) -> bool {

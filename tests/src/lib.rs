@@ -3,6 +3,7 @@
 
 pub mod exposition;
 pub mod prometheus_server;
+pub mod proto;
 
 use std::io::Write as _;
 use std::net::SocketAddr;

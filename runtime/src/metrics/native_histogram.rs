@@ -288,15 +288,11 @@ impl NativeHistogramBuilder {
 /// factor) above the `le` it is counted under; `_sum` and `_count` are exact.
 ///
 /// ```
-/// use promforge::{NativeHistogram, Registry};
+/// use promforge::Registry;
 ///
 /// # fn main() -> Result<(), promforge::Error> {
 /// let registry = Registry::new();
-/// let latency = registry.register(
-///     "request_duration_seconds",
-///     "Request latency.",
-///     NativeHistogram::new(),
-/// )?;
+/// let latency = registry.native_histogram("request_duration_seconds", "Request latency.")?;
 /// latency.observe(0.042);
 /// assert_eq!(latency.count(), 1);
 /// assert!(registry.render().contains("request_duration_seconds_bucket{le=\"0.05\"} 1\n"));
