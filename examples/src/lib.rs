@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 
 pub mod latency_percentiles;
 pub mod load;
+pub mod native_latency;
 pub mod observer;
 pub mod operational_api;
 pub mod polypy_stats;

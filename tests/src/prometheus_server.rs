@@ -39,6 +39,17 @@ impl PrometheusServer {
     /// waits (up to 60 s) until it is ready. `extra_scrape_config` is YAML added to the scrape
     /// job (indented by the caller with 4 spaces), such as `metrics_path: /prom`.
     pub async fn start(job: &str, targets: &[SocketAddr], extra_scrape_config: &str) -> Self {
+        Self::start_with_features(job, targets, extra_scrape_config, &[]).await
+    }
+
+    /// [`start`](Self::start) with `--enable-feature=` these feature flags (such as
+    /// `native-histograms`, which makes Prometheus ask for the protobuf format first).
+    pub async fn start_with_features(
+        job: &str,
+        targets: &[SocketAddr],
+        extra_scrape_config: &str,
+        features: &[&str],
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "promforge-prometheus-{}-{}",
             std::process::id(),
@@ -66,6 +77,9 @@ impl PrometheusServer {
                 dir.join("data").display()
             ))
             .arg(format!("--web.listen-address={addr}"))
+            .args(
+                (!features.is_empty()).then(|| format!("--enable-feature={}", features.join(","))),
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
