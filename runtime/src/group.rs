@@ -199,6 +199,59 @@ pub struct FieldOptions {
     /// A [`Summary`]'s quantiles and window (checked at compile time by the derive); the
     /// summary's defaults for what is not given.
     pub summary: SummaryOptions,
+    /// A [`NativeHistogram`](crate::NativeHistogram)'s settings (`#[metric(native(…))]`);
+    /// its defaults when not given. Its classic buckets, if any, are [`buckets`](Self::buckets).
+    pub native: NativeOptions,
+}
+
+/// A native histogram's settings as a `#[metric(native(…))]` attribute gives them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NativeOptions {
+    /// The bucket factor (see [`NativeHistogramBuilder::bucket_factor`](
+    /// crate::metrics::NativeHistogramBuilder::bucket_factor)).
+    pub bucket_factor: f64,
+    /// The zero threshold.
+    pub zero_threshold: f64,
+    /// The bucket budget.
+    pub max_buckets: usize,
+}
+
+impl NativeOptions {
+    /// The defaults: factor 1.1, zero threshold `2^-128`, 160 buckets.
+    pub const fn new() -> Self {
+        Self {
+            bucket_factor: crate::metrics::DEFAULT_BUCKET_FACTOR,
+            zero_threshold: crate::metrics::DEFAULT_ZERO_THRESHOLD,
+            max_buckets: crate::metrics::DEFAULT_MAX_BUCKETS,
+        }
+    }
+
+    /// The bucket factor.
+    #[must_use]
+    pub const fn bucket_factor(mut self, factor: f64) -> Self {
+        self.bucket_factor = factor;
+        self
+    }
+
+    /// The zero threshold.
+    #[must_use]
+    pub const fn zero_threshold(mut self, threshold: f64) -> Self {
+        self.zero_threshold = threshold;
+        self
+    }
+
+    /// The bucket budget.
+    #[must_use]
+    pub const fn max_buckets(mut self, max: usize) -> Self {
+        self.max_buckets = max;
+        self
+    }
+}
+
+impl Default for NativeOptions {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl FieldOptions {
@@ -208,6 +261,7 @@ impl FieldOptions {
             buckets: None,
             state_label: None,
             summary: SummaryOptions::new(),
+            native: NativeOptions::new(),
         }
     }
 
@@ -229,6 +283,13 @@ impl FieldOptions {
     #[must_use]
     pub const fn summary(mut self, summary: SummaryOptions) -> Self {
         self.summary = summary;
+        self
+    }
+
+    /// A native histogram's settings.
+    #[must_use]
+    pub const fn native(mut self, native: NativeOptions) -> Self {
+        self.native = native;
         self
     }
 }
@@ -287,6 +348,25 @@ impl GroupMetric for Histogram {
 
     fn create_default() -> Self {
         Histogram::new()
+    }
+}
+
+impl GroupMetric for crate::NativeHistogram {
+    fn create(options: &FieldOptions) -> Result<Self, Error> {
+        let native = options.native;
+        let builder = crate::NativeHistogram::builder()
+            .bucket_factor(native.bucket_factor)
+            .zero_threshold(native.zero_threshold)
+            .max_buckets(native.max_buckets);
+        match options.buckets {
+            Some(buckets) => builder.classic_buckets(buckets),
+            None => builder,
+        }
+        .build()
+    }
+
+    fn create_default() -> Self {
+        Self::new()
     }
 }
 
