@@ -10,6 +10,7 @@ use crate::encoding::{EncodeValue, ExpositionWriter, FamilyMeta, MetricEncoder, 
 
 /// One family a [`Collector`] writes.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FamilyDesc {
     /// The family's name, without the registry's prefix (counters: with `_total`).
     pub name: Cow<'static, str>,

@@ -18,7 +18,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
-use crate::Error;
+use crate::error::Error;
 use crate::registry::{Registry, TEXT_CONTENT_TYPE};
 
 /// How long one request to the gateway may take by default.
@@ -101,7 +101,7 @@ impl PushGateway {
         let mut path = format!("{}/metrics", self.base_path);
         push_segment(&mut path, "job", job);
         for (name, value) in grouping {
-            crate::check_label_name(name)?;
+            crate::name::check_label_name(name)?;
             if *name == "job" {
                 return Err(Error::InvalidLabelName {
                     name: (*name).to_owned(),
