@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::encoding::{
-    EncodeValue, ExpositionWriter, FamilyMeta, MetricEncoder, MetricType, Written,
+    EncodeValue, ExpositionWriter, FamilyMeta, Format, MetricEncoder, MetricType,
 };
 
 /// One family a [`Collector`] writes.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FamilyDesc {
     /// The family's name, without the registry's prefix (counters: with `_total`).
     pub name: Cow<'static, str>,
@@ -76,24 +77,24 @@ pub trait Collector: Send + Sync + 'static {
 /// Where a [`Collector`] writes its samples: one buffer per family, so samples written in
 /// any order come out grouped under their family's header.
 pub struct CollectorEncoder<'a> {
+    format: Format,
     families: &'a [FamilyMeta],
     const_labels: &'a str,
     buffers: &'a mut [Vec<u8>],
-    format: Written,
 }
 
 impl<'a> CollectorEncoder<'a> {
     pub(crate) fn new(
+        format: Format,
         families: &'a [FamilyMeta],
         const_labels: &'a str,
         buffers: &'a mut [Vec<u8>],
-        format: Written,
     ) -> Self {
         Self {
+            format,
             families,
             const_labels,
             buffers,
-            format,
         }
     }
 
@@ -148,12 +149,13 @@ impl CollectorEntry {
         for buf in buffers.iter_mut() {
             buf.clear();
         }
+        let format = out.format();
         let collected = std::panic::catch_unwind(AssertUnwindSafe(|| {
             self.collector.collect(&mut CollectorEncoder::new(
+                format,
                 &self.families,
                 const_labels,
                 &mut buffers,
-                out.format(),
             ));
         }));
         if collected.is_err() {

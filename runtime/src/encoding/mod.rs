@@ -3,17 +3,126 @@
 //! Metric types, families, collectors and the registry never write a format themselves:
 //! they hand their values to a [`MetricEncoder`] (a counter's value, a histogram's buckets,
 //! a summary's quantiles), and the encoder of the format being rendered writes them. Each
-//! format is one file of this module: [`text`] for the Prometheus text format 0.0.4,
-//! [`protobuf`] for the protobuf format (the only one carrying native histograms).
+//! format is one file of this module ([`text`] for the Prometheus text formats,
+//! [`protobuf`] for the protobuf format, the only one carrying native histograms), one
+//! variant of [`Format`], and one row of the `Accept` negotiation
+//! ([`ContentType::negotiate`]), which every endpoint shares.
 //!
 //! What does not change between scrapes is prepared once, when a metric is registered or
 //! made: a family's header ([`FamilyMeta`]), a series' escaped label pairs, a histogram's
 //! `le` values ([`BucketLabels`]), a summary's `quantile` values ([`QuantileLabels`]).
 
+pub(crate) mod negotiate;
 pub mod protobuf;
 pub mod text;
 
 use std::fmt::Write as _;
+
+/// An exposition format: one of the protocols Prometheus names in its `scrape_protocols`.
+///
+/// Chosen for a scrape by [`ContentType::negotiate`] from its `Accept` header, and passed
+/// to [`Registry::render_as`](crate::Registry::render_as).
+///
+/// ```
+/// use promforge::encoding::{ContentType, Format};
+///
+/// // What Prometheus 2.x sends without feature flags.
+/// let accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+///               version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/// let chosen = ContentType::negotiate([accept]);
+/// # let _ = chosen;
+/// // No Accept at all: the text format 0.0.4.
+/// assert_eq!(ContentType::negotiate([]).format, Format::PrometheusText0_0_4);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// The Prometheus text format 0.0.4 (`text/plain; version=0.0.4`): the default, and
+    /// what every scraper reads.
+    #[default]
+    PrometheusText0_0_4,
+    /// The Prometheus text format 1.0.0 (`text/plain; version=1.0.0`): 0.0.4 with quoted
+    /// UTF-8 names where the scraper allows them (`escaping=allow-utf-8`).
+    PrometheusText1_0_0,
+    /// The Prometheus protobuf format (`application/vnd.google.protobuf;
+    /// proto=io.prometheus.client.MetricFamily; encoding=delimited`): the only one that
+    /// carries native histograms; what Prometheus asks for first with
+    /// `--enable-feature=native-histograms`.
+    PrometheusProtobuf,
+}
+
+impl Format {
+    /// The `Content-Type` of this format (with names escaped to the legacy character set).
+    pub fn content_type(self) -> &'static str {
+        ContentType::from(self).header_value()
+    }
+
+    /// Whether this format can carry names outside the legacy character set (quoted), when
+    /// the scraper asks for it with `escaping=allow-utf-8`.
+    pub fn allows_utf8_names(self) -> bool {
+        match self {
+            Format::PrometheusText0_0_4 | Format::PrometheusProtobuf => false,
+            Format::PrometheusText1_0_0 => true,
+        }
+    }
+}
+
+/// How names outside the legacy character set (`[a-zA-Z_:][a-zA-Z0-9_:]*`) are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum NameEscaping {
+    /// Every character outside the legacy set becomes `_` (Prometheus' `underscores`
+    /// scheme): what every scraper reads.
+    #[default]
+    Underscores,
+    /// Names are written as they are, quoted where needed (`escaping=allow-utf-8`), for
+    /// scrapers that ask for it (Prometheus 3).
+    AllowUtf8,
+}
+
+/// What a scrape is answered in: a [`Format`] and how names are escaped in it, as chosen
+/// by [`negotiate`](Self::negotiate) from the request's `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ContentType {
+    /// The exposition format.
+    pub format: Format,
+    /// How names outside the legacy character set are written.
+    pub escaping: NameEscaping,
+}
+
+impl From<Format> for ContentType {
+    fn from(format: Format) -> Self {
+        Self {
+            format,
+            escaping: NameEscaping::Underscores,
+        }
+    }
+}
+
+impl ContentType {
+    /// The answer to a request whose `Accept` header lines are `accept` (none: the header
+    /// is missing): among the media ranges with a quality above 0, from the highest
+    /// quality down (ties in the order sent), the first this build offers; the Prometheus
+    /// text format 0.0.4 when none is (unknown types, only `*/*`, a malformed header).
+    /// The `escaping` parameter of the chosen range is honoured where the format can carry
+    /// UTF-8 names. Never fails, whatever the input.
+    pub fn negotiate<'a>(accept: impl IntoIterator<Item = &'a str>) -> Self {
+        negotiate::choose_format(accept)
+    }
+
+    /// The `Content-Type` header value of an answer in this format.
+    pub fn header_value(self) -> &'static str {
+        let utf8 = self.escaping == NameEscaping::AllowUtf8 && self.format.allows_utf8_names();
+        match (self.format, utf8) {
+            (Format::PrometheusText0_0_4, _) => text::CONTENT_TYPE,
+            (Format::PrometheusText1_0_0, false) => text::CONTENT_TYPE_1_0_0,
+            (Format::PrometheusText1_0_0, true) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::PrometheusProtobuf, _) => protobuf::CONTENT_TYPE,
+        }
+    }
+}
 
 /// The kind of a metric family, as written on its `# TYPE` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -395,22 +504,21 @@ enum Sink<'a> {
 }
 
 impl<'a> MetricEncoder<'a> {
-    /// An encoder for the family `name` writing the 0.0.4 text format into `buf`, with
-    /// `const_labels` (escaped, or empty) on every sample.
-    pub(crate) fn text(buf: &'a mut Vec<u8>, name: &'a str, const_labels: &'a str) -> Self {
-        Self {
-            sink: Sink::Text(text::Sink::new(buf, name, const_labels)),
-            labels: "",
-        }
-    }
-
-    /// An encoder of one family's `Metric` messages in the protobuf format into `buf`, with
-    /// `const_labels` (escaped, or empty) on every one.
-    pub(crate) fn protobuf(buf: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
-        Self {
-            sink: Sink::Protobuf(protobuf::Sink::new(buf, const_labels)),
-            labels: "",
-        }
+    /// An encoder for the family `name` writing `format` into `buf`, with `const_labels`
+    /// (escaped, or empty) on every sample.
+    pub(crate) fn new(
+        format: Format,
+        buf: &'a mut Vec<u8>,
+        name: &'a str,
+        const_labels: &'a str,
+    ) -> Self {
+        let sink = match format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
+                Sink::Text(text::Sink::new(buf, name, const_labels))
+            }
+            Format::PrometheusProtobuf => Sink::Protobuf(protobuf::Sink::new(buf, const_labels)),
+        };
+        Self { sink, labels: "" }
     }
 
     /// The same family, for the series whose own labels are `labels` (pre-rendered and
@@ -516,11 +624,7 @@ impl<'a> MetricEncoder<'a> {
             Sink::Text(sink) => sink.summary(self.labels, &quantiles.labels, values, sum, count),
             Sink::Protobuf(sink) => {
                 let count = count.to_f64();
-                let count = if count >= 0.0 {
-                    count.round() as u64
-                } else {
-                    0
-                };
+                let count = if count >= 0.0 { count.round() as u64 } else { 0 };
                 sink.summary(self.labels, &quantiles.quantiles, values, sum, count)
             }
         }
@@ -572,47 +676,50 @@ fn text_layout(
     (labels, counts)
 }
 
-/// The format an [`ExpositionWriter`] writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Written {
-    Text,
-    Protobuf,
-}
-
 /// Writes a whole exposition: each family's header, then its samples through a
 /// [`MetricEncoder`]. The registry drives it.
 pub(crate) struct ExpositionWriter<'a> {
     buf: &'a mut Vec<u8>,
     const_labels: &'a str,
-    format: Written,
+    content_type: ContentType,
     /// The protobuf family still open: its start and the end of its header.
     open: Option<(usize, usize)>,
 }
 
 impl<'a> ExpositionWriter<'a> {
-    /// A writer of the 0.0.4 text format into `buf`.
-    pub(crate) fn text(buf: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
+    /// A writer of `content_type` into `buf`.
+    pub(crate) fn new(
+        buf: &'a mut Vec<u8>,
+        const_labels: &'a str,
+        content_type: ContentType,
+    ) -> Self {
         Self {
             buf,
             const_labels,
-            format: Written::Text,
+            content_type,
             open: None,
         }
     }
 
-    /// A writer of the protobuf format (length-delimited `MetricFamily` messages) into `buf`.
-    pub(crate) fn protobuf(buf: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
-        Self {
-            buf,
-            const_labels,
-            format: Written::Protobuf,
-            open: None,
-        }
+    /// The format being written.
+    pub(crate) fn format(&self) -> Format {
+        self.content_type.format
     }
 
-    /// The format written.
-    pub(crate) fn format(&self) -> Written {
-        self.format
+    /// Writes `meta`'s header in this format.
+    /// (A protobuf family stays open until the next one, or [`finish`](Self::finish),
+    /// closes it: its length is known then.)
+    #[inline]
+    fn header(&mut self, meta: &FamilyMeta) {
+        match self.content_type.format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
+                self.buf.extend_from_slice(meta.text_header.as_bytes());
+            }
+            Format::PrometheusProtobuf => {
+                self.close_family();
+                self.open = Some(protobuf::family_start(self.buf, meta));
+            }
+        }
     }
 
     /// Ends the protobuf family still open, if any.
@@ -625,61 +732,50 @@ impl<'a> ExpositionWriter<'a> {
     /// Writes `meta`'s header and returns the encoder of its samples.
     #[inline]
     pub(crate) fn family<'b>(&'b mut self, meta: &'b FamilyMeta) -> MetricEncoder<'b> {
-        match self.format {
-            Written::Text => {
-                self.buf.extend_from_slice(meta.text_header.as_bytes());
-                MetricEncoder::text(self.buf, &meta.name, self.const_labels)
-            }
-            Written::Protobuf => {
-                self.close_family();
-                self.open = Some(protobuf::family_start(self.buf, meta));
-                MetricEncoder::protobuf(self.buf, self.const_labels)
-            }
-        }
+        self.header(meta);
+        MetricEncoder::new(
+            self.content_type.format,
+            self.buf,
+            &meta.name,
+            self.const_labels,
+        )
     }
 
     /// Writes `meta`'s header and samples encoded earlier (into a buffer of
-    /// [`sample_buffer`](Self::sample_buffer)'s encoder, in this writer's format).
+    /// [`sample_buffer`](Self::sample_buffer)'s encoder).
     pub(crate) fn family_encoded(&mut self, meta: &FamilyMeta, samples: &[u8]) {
-        match self.format {
-            Written::Text => {
-                self.buf.extend_from_slice(meta.text_header.as_bytes());
-                self.buf.extend_from_slice(samples);
-            }
-            Written::Protobuf => {
-                self.close_family();
-                let open = protobuf::family_start(self.buf, meta);
-                self.buf.extend_from_slice(samples);
-                protobuf::family_end(self.buf, open);
-            }
-        }
+        self.header(meta);
+        self.buf.extend_from_slice(samples);
     }
 
     /// The output buffer, for families already rendered in the 0.0.4 text format (those of
-    /// an included `prometheus::Registry`); `None` in other formats.
+    /// an included `prometheus::Registry`); `None` in the protobuf format.
     #[cfg(feature = "prometheus-interop")]
     pub(crate) fn text_buffer(&mut self) -> Option<&mut Vec<u8>> {
-        (self.format == Written::Text).then_some(&mut *self.buf)
+        match self.content_type.format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => Some(&mut *self.buf),
+            Format::PrometheusProtobuf => None,
+        }
     }
 
-    /// The rest of the output (a format's end marker, the last protobuf family's length).
+    /// The rest of the output (a format's end marker; the last protobuf family's length).
     pub(crate) fn finish(mut self) {
-        self.close_family();
+        match self.content_type.format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {}
+            Format::PrometheusProtobuf => self.close_family(),
+        }
     }
 
-    /// An encoder writing the samples of `name` in `format` into `buf`, to be written later
-    /// with [`family_encoded`](Self::family_encoded) (collectors write their families'
-    /// samples in any order).
+    /// An encoder writing the samples of `name` in `format` into `buf`, to be written
+    /// later with [`family_encoded`](Self::family_encoded) (collectors write their
+    /// families' samples in any order).
     pub(crate) fn sample_buffer<'b>(
-        format: Written,
+        format: Format,
         buf: &'b mut Vec<u8>,
         name: &'b str,
         const_labels: &'b str,
     ) -> MetricEncoder<'b> {
-        match format {
-            Written::Text => MetricEncoder::text(buf, name, const_labels),
-            Written::Protobuf => MetricEncoder::protobuf(buf, const_labels),
-        }
+        MetricEncoder::new(format, buf, name, const_labels)
     }
 }
 
