@@ -94,6 +94,8 @@ pub(super) struct Metric {
     pub(super) buckets: Option<Buckets>,
     /// The settings of a `Summary` field (empty for the defaults, and for other metrics).
     pub(super) summary: SummaryOptions,
+    /// `native(…)` of a `NativeHistogram` field (`None`: its defaults).
+    pub(super) native: Option<super::attr::NativeSettings>,
 }
 
 /// A field of a snapshot group.
@@ -145,6 +147,7 @@ enum MetricKind {
     Counter,
     Gauge,
     Histogram,
+    NativeHistogram,
     Summary,
     StateSet,
     /// A `Family` of something the derive does not know by name.
@@ -157,6 +160,7 @@ impl MetricKind {
             "Counter" | "FloatCounter" | "ShardedCounter" => Self::Counter,
             "Gauge" | "FloatGauge" => Self::Gauge,
             "Histogram" => Self::Histogram,
+            "NativeHistogram" => Self::NativeHistogram,
             "Summary" => Self::Summary,
             "StateSet" => Self::StateSet,
             _ => return None,
@@ -168,6 +172,7 @@ impl MetricKind {
             Self::Counter => "counter",
             Self::Gauge => "gauge",
             Self::Histogram => "histogram",
+            Self::NativeHistogram => "native histogram",
             Self::Summary => "summary",
             Self::StateSet => "state set",
             Self::Other => "metric",
@@ -177,7 +182,7 @@ impl MetricKind {
     /// The suffixes of the sample names the family writes besides its own name.
     fn sample_suffixes(self) -> &'static [&'static str] {
         match self {
-            Self::Histogram => &["_bucket", "_sum", "_count"],
+            Self::Histogram | Self::NativeHistogram => &["_bucket", "_sum", "_count"],
             Self::Summary => &["_sum", "_count"],
             _ => &[],
         }
@@ -519,10 +524,24 @@ impl<'a> Reader<'_, 'a> {
             } else {
                 format!("a {}", kind.describe())
             };
-            if let (Some(buckets), false) = (&attrs.buckets, kind == MetricKind::Histogram) {
+            let histogram = matches!(kind, MetricKind::Histogram | MetricKind::NativeHistogram);
+            if let (Some(buckets), false) = (&attrs.buckets, histogram) {
                 cx.error_spanned_by(
                     &buckets.key,
                     format!("`buckets` applies to histograms, and `{field_name}` is {what}"),
+                );
+            }
+            if let (Some(native), false) = (&attrs.native, kind == MetricKind::NativeHistogram) {
+                let hint = if kind == MetricKind::Histogram {
+                    ": a `Histogram` keeps classic buckets only; make the field a                      `NativeHistogram` (with `buckets = …` it keeps classic buckets too)"
+                } else {
+                    ""
+                };
+                cx.error_spanned_by(
+                    &native.key,
+                    format!(
+                        "`native` applies to NativeHistogram fields, and `{field_name}` is                          {what}{hint}"
+                    ),
                 );
             }
             if kind != MetricKind::Summary {
@@ -565,6 +584,7 @@ impl<'a> Reader<'_, 'a> {
                     max_age: attrs.max_age.map(|given| given.value),
                     age_buckets: attrs.age_buckets.map(|given| given.value),
                 },
+                native: attrs.native.map(|given| given.value),
             })
         } else {
             if attrs.nested.is_some() {

@@ -11,7 +11,8 @@ use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, Path, Token, Type}
 use super::naming;
 use super::symbol::{
     self, AGE_BUCKETS, AVG, BUCKETS, CONTAINER_KEYS, COUNT, COUNTER, CRATE, GAUGE, HELP, KEY, Key,
-    LABEL, LABELS, MAX_AGE, METRIC, METRICS, NAME, NESTED, PREFIX, QUANTILES, SCALE, SKIP,
+    LABEL, LABELS, MAX_AGE, METRIC, METRICS, NAME, NATIVE, NATIVE_KEYS, NESTED, PREFIX,
+    QUANTILES, SCALE, SKIP,
     SNAPSHOT, SNAPSHOT_CONTAINER_KEYS, SNAPSHOT_FIELD_KEYS, SUM, SUMMARY, SUMMARY_KEYS, UNIT,
 };
 use crate::attr_util::{number, parse_keys, parse_nested_keys, skip_value, tokens_text};
@@ -284,6 +285,8 @@ pub(super) struct FieldAttrs {
     pub(super) max_age: Option<Given<Duration>>,
     /// `age_buckets = n` of a `Summary` field.
     pub(super) age_buckets: Option<Given<usize>>,
+    /// `native` / `native(…)` of a `NativeHistogram` field.
+    pub(super) native: Option<Given<NativeSettings>>,
     pub(super) scale: Option<Given<Scale>>,
     pub(super) key: Option<Given<LitStr>>,
     /// `labels(name = "value", …)`: fixed labels on a value's samples.
@@ -406,6 +409,11 @@ impl FieldAttrs {
                 let value = metric_options::parse_age_buckets(&meta.value()?.parse()?)?;
                 self.age_buckets = Some(Given::at(meta, value));
             }
+            NATIVE => {
+                once(self.native.is_some(), meta, key)?;
+                let value = parse_native(meta)?;
+                self.native = Some(Given::at(meta, value));
+            }
             SCALE => {
                 once(self.scale.is_some(), meta, key)?;
                 self.scale = Some(Given::at(meta, parse_scale(&meta.value()?.parse()?)?));
@@ -441,6 +449,7 @@ impl FieldAttrs {
             (QUANTILES, self.quantiles.as_ref().map(|g| &g.key)),
             (MAX_AGE, self.max_age.as_ref().map(|g| &g.key)),
             (AGE_BUCKETS, self.age_buckets.as_ref().map(|g| &g.key)),
+            (NATIVE, self.native.as_ref().map(|g| &g.key)),
             (SCALE, self.scale.as_ref().map(|g| &g.key)),
             (KEY, self.key.as_ref().map(|g| &g.key)),
             (LABELS, self.labels.as_ref().map(|g| &g.key)),
@@ -455,6 +464,68 @@ impl FieldAttrs {
             .filter_map(|(key, path)| path.map(|path| (key, path)))
             .collect()
     }
+}
+
+/// A `NativeHistogram` field's settings from `native(…)` (`None`: the default).
+#[derive(Default, Clone, Copy)]
+pub(super) struct NativeSettings {
+    pub(super) bucket_factor: Option<f64>,
+    pub(super) zero_threshold: Option<f64>,
+    pub(super) max_buckets: Option<usize>,
+}
+
+/// `native` alone, or `native(bucket_factor = 1.05, zero_threshold = 1e-9, max_buckets = 100)`,
+/// each value checked here (as the runtime's builder would refuse it).
+fn parse_native(meta: &ParseNestedMeta<'_>) -> syn::Result<NativeSettings> {
+    let mut settings = NativeSettings::default();
+    if !meta.input.peek(syn::token::Paren) {
+        return no_value(meta, NATIVE, "#[metric(native)]").map(|()| settings);
+    }
+    meta.parse_nested_meta(|inner| {
+        let key = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let expr: Expr = match key.as_str() {
+            "bucket_factor" | "zero_threshold" | "max_buckets" => inner.value()?.parse()?,
+            _ => {
+                return Err(inner.error(format!(
+                    "unknown key `{}` in `native(…)`: expected {}",
+                    tokens_text(&inner.path),
+                    NATIVE_KEYS
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        };
+        let value = number(&expr);
+        let err = |what: &str| syn::Error::new_spanned(&expr, what.to_owned());
+        match key.as_str() {
+            "bucket_factor" => match value {
+                Some(v) if v > 1.0 && v.is_finite() => settings.bucket_factor = Some(v),
+                _ => {
+                    return Err(err(
+                        "`bucket_factor` must be a number above 1 (1.1: each bucket at most                          10 % wider than the one before)",
+                    ));
+                }
+            },
+            "zero_threshold" => match value {
+                Some(v) if v >= 0.0 && v.is_finite() => settings.zero_threshold = Some(v),
+                _ => return Err(err("`zero_threshold` must be a finite number, 0 or more")),
+            },
+            _ => match value {
+                Some(v) if v >= 2.0 && v.fract() == 0.0 && v <= 1e6 => {
+                    settings.max_buckets = Some(v as usize);
+                }
+                _ => {
+                    return Err(err(
+                        "`max_buckets` must be a whole number from 2 to 1000000 (160 is the                          usual budget)",
+                    ));
+                }
+            },
+        }
+        Ok(())
+    })?;
+    Ok(settings)
 }
 
 /// A label with a fixed value, from `labels(name = "value")` on a snapshot value field.

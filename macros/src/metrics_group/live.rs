@@ -61,7 +61,19 @@ fn options(paths: &Paths, metric: &Metric) -> TokenStream {
     let setters = metric.summary.setters();
     let summary = (!setters.is_empty())
         .then(|| quote!(.summary(#p::instrument::SummaryOptions::new() #setters)));
-    quote!(#group::FieldOptions::new().state_label(#state_label) #buckets #summary)
+    let native = metric.native.map(|n| {
+        let factor = n.bucket_factor.map(|v| {
+            let v = crate::attr_util::float(v);
+            quote!(.bucket_factor(#v))
+        });
+        let zero = n.zero_threshold.map(|v| {
+            let v = crate::attr_util::float(v);
+            quote!(.zero_threshold(#v))
+        });
+        let max = n.max_buckets.map(|v| quote!(.max_buckets(#v)));
+        quote!(.native(#group::NativeOptions::new() #factor #zero #max))
+    });
+    quote!(#group::FieldOptions::new().state_label(#state_label) #buckets #summary #native)
 }
 
 /// `register_field::<Ty>`, spanned on the field's type so that a type that is not a metric

@@ -43,6 +43,11 @@ pub(super) const UNIT: Key = Symbol::new("unit");
 /// `buckets = [f64, …]`, `PATH`, a preset (`latency`, `http`) or `exponential(…)` /
 /// `linear(…)`: a histogram's upper bounds (read by `metric_options`).
 pub(super) const BUCKETS: Key = Symbol::new("buckets");
+/// `native` or `native(bucket_factor = 1.05, zero_threshold = 1e-9, max_buckets = 100)`: a
+/// `NativeHistogram` field's settings.
+pub(super) const NATIVE: Key = Symbol::new("native");
+/// The keys of `native(…)`.
+pub(super) const NATIVE_KEYS: &[&str] = &["bucket_factor", "zero_threshold", "max_buckets"];
 /// `nested`: the field is a nested group (the default for a type that is not a metric).
 pub(super) const NESTED: Key = Symbol::new("nested");
 /// `skip`: the field is not a metric (live groups build it with `Default::default()`).
@@ -74,6 +79,7 @@ pub(super) const LIVE_FIELD_KEYS: &[Key] = &[
     QUANTILES,
     MAX_AGE,
     AGE_BUCKETS,
+    NATIVE,
     NESTED,
     SKIP,
 ];
