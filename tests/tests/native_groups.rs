@@ -34,9 +34,7 @@ fn group_fields_take_their_native_settings() {
     m.size.observe(512.0);
     m.plain.observe(3.0);
     m.by_route
-        .get(&Route {
-            route: "/a".into(),
-        })
+        .get(&Route { route: "/a".into() })
         .observe(0.0005);
     assert_eq!(m.latency.schema(), 4, "bucket factor 1.05");
     assert_eq!(m.plain.schema(), 3);
@@ -48,7 +46,10 @@ fn group_fields_take_their_native_settings() {
         Some(1.0),
         "{text}"
     );
-    assert_eq!(e.value("svc_size_bytes_bucket", &[("le", "100")]), Some(0.0));
+    assert_eq!(
+        e.value("svc_size_bytes_bucket", &[("le", "100")]),
+        Some(0.0)
+    );
     assert_eq!(e.value("svc_latency_seconds_count", &[]), Some(1.0));
 
     let mut buf = Vec::new();
@@ -65,16 +66,25 @@ fn group_fields_take_their_native_settings() {
     assert_eq!(histogram("svc_latency_seconds").schema, Some(4));
     let size = histogram("svc_size_bytes");
     assert_eq!(size.schema, Some(3));
-    assert_eq!(size.bucket.len(), 2, "classic buckets beside the native ones");
+    assert_eq!(
+        size.bucket.len(),
+        2,
+        "classic buckets beside the native ones"
+    );
     let by_route = histogram("svc_by_route_seconds");
     assert_eq!(by_route.zero_threshold, 0.001);
-    assert_eq!(by_route.zero_count, 1, "0.0005 is within the zero threshold");
+    assert_eq!(
+        by_route.zero_count, 1,
+        "0.0005 is within the zero threshold"
+    );
 }
 
 #[test]
 fn a_family_of_native_histograms_with_settings() {
     let family = Family::<Route, NativeHistogram>::with_native(
-        NativeHistogram::builder().bucket_factor(1.5).max_buckets(20),
+        NativeHistogram::builder()
+            .bucket_factor(1.5)
+            .max_buckets(20),
     )
     .expect("settings");
     let r = Registry::new();

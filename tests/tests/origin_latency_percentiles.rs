@@ -21,6 +21,8 @@ const FAMILIES: &[(&str, &str, &[&str])] = &[
         &["function", "module"],
     ),
     ("route_in_flight", "gauge", &["function", "module"]),
+    // The native histogram of every request (classic 5 ms … 10 s buckets in text).
+    ("request_latency_seconds", "histogram", &[]),
     ("cache_hits_total", "counter", &[]),
     ("cache_misses_total", "counter", &[]),
     ("cache_evictions_total", "counter", &[]),
@@ -93,8 +95,13 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
     // Every family, with its type and label names.
     e.assert_families(FAMILIES);
 
-    // No second latency metric: `/health` reads the HTTP layer's histogram.
-    assert!(e.family("http_request_latency_seconds").is_none());
+    // The percentiles' native histogram: in text, the default classic layout, every
+    // request counted (the synthetic 55–70 ms calls under le="0.1").
+    assert_eq!(
+        e.value("request_latency_seconds_bucket", &[("le", "+Inf")]),
+        e.value("request_latency_seconds_count", &[])
+    );
+    assert!(e.value("request_latency_seconds_bucket", &[("le", "0.1")]) > Some(0.0));
 
     // Instrumented routes: the origin's buckets, results, and the synthetic latency.
     let les: Vec<&str> = e
@@ -189,7 +196,7 @@ async fn latency_percentiles_origin() -> Result<(), promforge::Error> {
         ) > 0.0
     );
 
-    // `/health`: the origin's JSON, percentiles read back from the HTTP layer's durations.
+    // `/health`: the origin's JSON, percentiles read back from the native histogram.
     let health = get(running.addr, "/health").await;
     assert_eq!(health.status, 200);
     let health = health.json();

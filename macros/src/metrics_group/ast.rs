@@ -533,14 +533,16 @@ impl<'a> Reader<'_, 'a> {
             }
             if let (Some(native), false) = (&attrs.native, kind == MetricKind::NativeHistogram) {
                 let hint = if kind == MetricKind::Histogram {
-                    ": a `Histogram` keeps classic buckets only; make the field a                      `NativeHistogram` (with `buckets = …` it keeps classic buckets too)"
+                    ": a `Histogram` keeps classic buckets only; make the field a \
+                     `NativeHistogram` (with `buckets = …` it keeps classic buckets too)"
                 } else {
                     ""
                 };
                 cx.error_spanned_by(
                     &native.key,
                     format!(
-                        "`native` applies to NativeHistogram fields, and `{field_name}` is                          {what}{hint}"
+                        "`native` applies to NativeHistogram fields, and `{field_name}` is \
+                        {what}{hint}"
                     ),
                 );
             }

@@ -11,8 +11,7 @@ use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, Path, Token, Type}
 use super::naming;
 use super::symbol::{
     self, AGE_BUCKETS, AVG, BUCKETS, CONTAINER_KEYS, COUNT, COUNTER, CRATE, GAUGE, HELP, KEY, Key,
-    LABEL, LABELS, MAX_AGE, METRIC, METRICS, NAME, NATIVE, NATIVE_KEYS, NESTED, PREFIX,
-    QUANTILES, SCALE, SKIP,
+    LABEL, LABELS, MAX_AGE, METRIC, METRICS, NAME, NATIVE, NESTED, PREFIX, QUANTILES, SCALE, SKIP,
     SNAPSHOT, SNAPSHOT_CONTAINER_KEYS, SNAPSHOT_FIELD_KEYS, SUM, SUMMARY, SUMMARY_KEYS, UNIT,
 };
 use crate::attr_util::{number, parse_keys, parse_nested_keys, skip_value, tokens_text};
@@ -482,19 +481,22 @@ fn parse_native(meta: &ParseNestedMeta<'_>) -> syn::Result<NativeSettings> {
         return no_value(meta, NATIVE, "#[metric(native)]").map(|()| settings);
     }
     meta.parse_nested_meta(|inner| {
-        let key = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let key = inner
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let expr: Expr = match key.as_str() {
             "bucket_factor" | "zero_threshold" | "max_buckets" => inner.value()?.parse()?,
             _ => {
-                return Err(inner.error(format!(
-                    "unknown key `{}` in `native(…)`: expected {}",
+                let error = inner.error(format!(
+                    "unknown key `{}` in `native(…)`: expected `bucket_factor`, \
+                     `zero_threshold` or `max_buckets`",
                     tokens_text(&inner.path),
-                    NATIVE_KEYS
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
+                ));
+                // Its value is skipped, so that the key is the only error.
+                skip_value(&inner)?;
+                return Err(error);
             }
         };
         let value = number(&expr);
@@ -504,7 +506,8 @@ fn parse_native(meta: &ParseNestedMeta<'_>) -> syn::Result<NativeSettings> {
                 Some(v) if v > 1.0 && v.is_finite() => settings.bucket_factor = Some(v),
                 _ => {
                     return Err(err(
-                        "`bucket_factor` must be a number above 1 (1.1: each bucket at most                          10 % wider than the one before)",
+                        "`bucket_factor` must be a number above 1 (1.1: each bucket at most \
+                     10 % wider than the one before)",
                     ));
                 }
             },
@@ -518,7 +521,8 @@ fn parse_native(meta: &ParseNestedMeta<'_>) -> syn::Result<NativeSettings> {
                 }
                 _ => {
                     return Err(err(
-                        "`max_buckets` must be a whole number from 2 to 1000000 (160 is the                          usual budget)",
+                        "`max_buckets` must be a whole number from 2 to 1000000 (160 is the \
+                     usual budget)",
                     ));
                 }
             },

@@ -46,8 +46,6 @@ pub(super) const BUCKETS: Key = Symbol::new("buckets");
 /// `native` or `native(bucket_factor = 1.05, zero_threshold = 1e-9, max_buckets = 100)`: a
 /// `NativeHistogram` field's settings.
 pub(super) const NATIVE: Key = Symbol::new("native");
-/// The keys of `native(…)`.
-pub(super) const NATIVE_KEYS: &[&str] = &["bucket_factor", "zero_threshold", "max_buckets"];
 /// `nested`: the field is a nested group (the default for a type that is not a metric).
 pub(super) const NESTED: Key = Symbol::new("nested");
 /// `skip`: the field is not a metric (live groups build it with `Default::default()`).

@@ -624,7 +624,11 @@ impl<'a> MetricEncoder<'a> {
             Sink::Text(sink) => sink.summary(self.labels, &quantiles.labels, values, sum, count),
             Sink::Protobuf(sink) => {
                 let count = count.to_f64();
-                let count = if count >= 0.0 { count.round() as u64 } else { 0 };
+                let count = if count >= 0.0 {
+                    count.round() as u64
+                } else {
+                    0
+                };
                 sink.summary(self.labels, &quantiles.quantiles, values, sum, count)
             }
         }

@@ -521,6 +521,67 @@ impl NativeHistogram {
         })
     }
 
+    /// Estimates quantile `q` (in [0, 1]) of everything observed so far from the buckets,
+    /// as PromQL's `histogram_quantile` does on a native histogram: the bucket holding the
+    /// rank, and a point inside it interpolated on the log scale (so the estimate is off by
+    /// less than the bucket factor). The zero bucket counts as 0. `None` with no
+    /// observations in buckets or `q` out of range.
+    ///
+    /// ```
+    /// let h = promforge::NativeHistogram::new();
+    /// for ms in 1..=100 {
+    ///     h.observe(f64::from(ms) / 1000.0);
+    /// }
+    /// let p99 = h.estimate_quantile(0.99).unwrap_or_default();
+    /// assert!((0.099 / 1.1..=0.099 * 1.1).contains(&p99), "{p99}");
+    /// ```
+    pub fn estimate_quantile(&self, q: f64) -> Option<f64> {
+        if !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        self.snapshot(|s| {
+            // Ascending order of value: negative buckets from the largest key down, zero,
+            // positive ones.
+            let negative = s.negative.iter().rev().map(|&(k, c)| (-1.0, k, c));
+            let zero = std::iter::once((0.0, 0, s.zero_count));
+            let positive = s.positive.iter().map(|&(k, c)| (1.0, k, c));
+            let buckets = negative.chain(zero).chain(positive);
+            let total: u64 = buckets.clone().map(|b| b.2).sum();
+            if total == 0 {
+                return None;
+            }
+            let rank = q * total as f64;
+            let mut below = 0u64;
+            for (sign, key, count) in buckets {
+                if count == 0 || ((below + count) as f64) < rank {
+                    below += count;
+                    continue;
+                }
+                if sign == 0.0 {
+                    return Some(0.0);
+                }
+                let (lower, upper) = (
+                    bucket_upper_bound(key - 1, s.schema),
+                    bucket_upper_bound(key, s.schema),
+                );
+                let fraction = ((rank - below as f64) / count as f64).clamp(0.0, 1.0);
+                let (from, to) = if sign > 0.0 {
+                    (lower, upper)
+                } else {
+                    // Ascending through a negative bucket goes from -upper to -lower.
+                    (upper, lower)
+                };
+                let value = if from.is_finite() && to.is_finite() && from > 0.0 {
+                    from * (to / from).powf(fraction)
+                } else {
+                    to.min(f64::MAX)
+                };
+                return Some(sign * value);
+            }
+            None
+        })
+    }
+
     /// Runs `f` on a consistent view of the buckets (merged, within the budget), made in
     /// this thread's reused scratch space.
     fn snapshot<R: Default>(&self, f: impl FnOnce(&NativeBuckets<'_>) -> R) -> R {
@@ -968,6 +1029,33 @@ mod tests {
         let (_, zero, pos, neg) = h.buckets();
         let total: u64 = pos.iter().chain(&neg).map(|b| b.1).sum::<u64>() + zero;
         assert_eq!(total, 40_000);
+    }
+
+    #[test]
+    fn quantiles_are_within_a_bucket_factor() {
+        let h = NativeHistogram::new();
+        assert_eq!(h.estimate_quantile(0.5), None);
+        let values: Vec<f64> = (1..=1000).map(|i| f64::from(i) * 1e-3).collect();
+        for &v in &values {
+            h.observe(v);
+        }
+        let factor = 2f64.powf(1.0 / 8.0);
+        for q in [0.01, 0.25, 0.5, 0.9, 0.99, 1.0] {
+            let truth = values[((q * 1000.0) as usize).clamp(1, 1000) - 1];
+            let estimate = h.estimate_quantile(q).unwrap_or(f64::NAN);
+            assert!(
+                estimate <= truth * factor && estimate >= truth / factor,
+                "q {q}: {estimate} vs {truth}"
+            );
+        }
+        assert_eq!(h.estimate_quantile(1.5), None);
+        let n = NativeHistogram::new();
+        for v in [-4.0, -2.0, 0.0, 8.0] {
+            n.observe(v);
+        }
+        let low = n.estimate_quantile(0.1).unwrap_or(f64::NAN);
+        assert!((-4.0..=-2.0 * factor).contains(&low), "{low}");
+        assert_eq!(n.estimate_quantile(0.6), Some(0.0));
     }
 
     #[test]
