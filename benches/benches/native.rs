@@ -72,8 +72,8 @@ fn observe(c: &mut Criterion) {
         })
     });
 
-    let config = mep_native::NativeHistogramConfig::new(1.1, 160, 2f64.powi(-128))
-        .expect("native config");
+    let config =
+        mep_native::NativeHistogramConfig::new(1.1, 160, 2f64.powi(-128)).expect("native config");
     let recorder = mep_native::PrometheusBuilder::new()
         .set_native_histogram_for_metric(mep_native::Matcher::Full("latency".into()), config)
         .build_recorder();
@@ -141,8 +141,7 @@ fn render(c: &mut Criterion) {
     let mut g = c.benchmark_group("render_protobuf");
     for series in [1_000usize, 10_000] {
         let registry = Registry::new();
-        let family =
-            Family::<Path, Counter>::new().with_cardinality_limit(series + 1);
+        let family = Family::<Path, Counter>::new().with_cardinality_limit(series + 1);
         registry
             .register("requests", "Requests.", family.clone())
             .expect("register");
@@ -155,7 +154,9 @@ fn render(c: &mut Criterion) {
         for n in 0..series {
             let path = format!("/api/v1/item/{n}");
             family.get(&Path { path: path.clone() }).inc_by(n as u64);
-            pc_family.get_or_create(&vec![("path".to_owned(), path)]).inc_by(n as u64);
+            pc_family
+                .get_or_create(&vec![("path".to_owned(), path)])
+                .inc_by(n as u64);
         }
         let mut buf = Vec::new();
         registry.render_protobuf_into(&mut buf);
@@ -171,22 +172,25 @@ fn render(c: &mut Criterion) {
                 })
             },
         );
-        g.bench_with_input(BenchmarkId::new("promforge_text", series), &series, |b, _| {
-            b.iter(|| {
-                buf.clear();
-                registry.render_into(&mut buf);
-                black_box(buf.len())
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new("promforge_text", series),
+            &series,
+            |b, _| {
+                b.iter(|| {
+                    buf.clear();
+                    registry.render_into(&mut buf);
+                    black_box(buf.len())
+                })
+            },
+        );
         g.bench_with_input(
             BenchmarkId::new("prometheus_client_protobuf", series),
             &series,
             |b, _| {
                 b.iter(|| {
-                    let bytes = pc_native::encoding::prometheus_protobuf::encode_to_vec(
-                        &pc_registry,
-                    )
-                    .expect("encode");
+                    let bytes =
+                        pc_native::encoding::prometheus_protobuf::encode_to_vec(&pc_registry)
+                            .expect("encode");
                     black_box(bytes.len())
                 })
             },

@@ -84,8 +84,9 @@ fn measure(case: &str) -> u64 {
         }
         "metrics_exporter_prometheus" => {
             let names: Vec<String> = (0..HISTOGRAMS).map(|i| format!("h{i}")).collect();
-            let config = mep_native::NativeHistogramConfig::new(1.1, BUCKETS as u32, 2f64.powi(-128))
-                .expect("native config");
+            let config =
+                mep_native::NativeHistogramConfig::new(1.1, BUCKETS as u32, 2f64.powi(-128))
+                    .expect("native config");
             let recorder = mep_native::PrometheusBuilder::new()
                 .set_native_histogram_for_metric(mep_native::Matcher::Prefix("h".into()), config)
                 .build_recorder();
