@@ -277,7 +277,14 @@ impl NativeHistogramBuilder {
 /// formats, which cannot carry native buckets, as a classic histogram (see below).
 ///
 /// An observation in the usual range is one atomic addition to its bucket and one to the
-/// sum, without a lock; see the [module](self) for how memory stays bounded.
+/// sum, without a lock: the positive buckets live in a fixed window of `max_buckets`
+/// atomic counters, placed around the first positive observation and never moved. Anything
+/// else (negative values, values outside the window) is counted in a sparse map under a
+/// mutex, which keeps at most `max_buckets` buckets by lowering its own schema (merging
+/// neighbouring buckets pairwise: resolution is lost, never an observation). A render
+/// exposes both at the map's schema, lowered further while they hold more than
+/// `max_buckets` buckets together. Memory is thus bounded whatever the data:
+/// `max_buckets` counters plus at most `max_buckets` map entries.
 ///
 /// # In the text formats
 ///
