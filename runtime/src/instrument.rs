@@ -61,7 +61,9 @@ use crate::family::Family;
 use crate::labels::{LabelSet, LabelValue};
 use crate::metrics::{EncodeMetric, Histogram, Summary};
 use crate::registry::{Registry, default_registry};
-use crate::thread_cells::{CallSeries, DurationSeries, Ending, InFlightSeries, SiteCells};
+use crate::thread_cells::{
+    CallSeries, ComboResult, DurationSeries, Ending, InFlightSeries, SiteCells,
+};
 
 /// Function latency buckets, in seconds: 1 ms to 10 s.
 pub const BUCKETS_LATENCY: &[f64] = &[
@@ -114,21 +116,25 @@ pub type LabelText = Cow<'static, str>;
 /// closed; `None` for an open type.
 pub type LabelIndex = Option<(usize, usize)>;
 
-/// The most label combinations of a labeled site counted in per-thread cells; the others
-/// (and every open label) go through the site's family.
+/// The most label combinations of a labeled site counted in per-thread cells; a site whose
+/// label types have more (and every site with an open label) counts its calls in its
+/// family.
 const MAX_COMBOS: usize = 64;
 
-/// The combination of a call's label values, when every label is of a closed type and the
-/// combination is one of the first 64: its calls are then counted in per-thread
-/// cells, like an unlabeled function's.
+/// The combination of a call's label values and the number of combinations of their types
+/// (`(combination, combinations)`), when every label is of a closed type and the types have
+/// at most 64 combinations together: its calls are then counted in this thread's cells of
+/// the site, like an unlabeled function's.
 #[inline]
-pub fn label_combo(parts: &[LabelIndex]) -> Option<usize> {
+pub fn label_combo(parts: &[LabelIndex]) -> Option<(usize, usize)> {
     let mut combo = 0usize;
+    let mut combos = 1usize;
     for part in parts {
         let (cardinality, index) = (*part)?;
         combo = combo.checked_mul(cardinality)?.checked_add(index)?;
+        combos = combos.checked_mul(cardinality)?;
     }
-    (combo < MAX_COMBOS).then_some(combo)
+    (combos <= MAX_COMBOS).then_some((combo, combos))
 }
 
 /// What the attribute says about one call site, fixed at compile time.
@@ -544,7 +550,7 @@ impl Site {
     pub fn start_labeled<L, F>(
         &'static self,
         family: &'static LabeledCalls<L>,
-        combo: Option<usize>,
+        combo: Option<(usize, usize)>,
         make_labels: F,
     ) -> LabeledCallGuard<L, F>
     where
@@ -560,7 +566,7 @@ impl Site {
         &'static self,
         registry: &Registry,
         family: &'static LabeledCalls<L>,
-        combo: Option<usize>,
+        combo: Option<(usize, usize)>,
         make_labels: F,
     ) -> LabeledCallGuard<L, F>
     where
@@ -951,6 +957,12 @@ impl CallGuard {
     /// to the cells in one visit of this thread's cells.
     #[inline]
     fn end(&mut self, result: Option<CallResult>) {
+        self.end_with(result, None);
+    }
+
+    /// [`end`](Self::end), the result counted per label combination (`combo`) when given.
+    #[inline]
+    fn end_with(&mut self, result: Option<CallResult>, combo: Option<ComboResult>) {
         let Some(metrics) = self.metrics else {
             return;
         };
@@ -958,6 +970,7 @@ impl CallGuard {
             in_flight: false,
             seconds: None,
             result: None,
+            combo,
         };
         if let Some(start) = self.start {
             let seconds = start.elapsed().as_secs_f64();
@@ -990,7 +1003,11 @@ impl CallGuard {
                 }
             }
         }
-        if ending.in_flight || ending.seconds.is_some() || ending.result.is_some() {
+        if ending.in_flight
+            || ending.seconds.is_some()
+            || ending.result.is_some()
+            || ending.combo.is_some()
+        {
             metrics.cells.leave(ending);
         }
     }
@@ -1018,8 +1035,9 @@ impl Drop for CallGuard {
 pub struct LabeledCallGuard<L: LabelSet + 'static, F: Fn(CallResult, &'static str) -> L> {
     guard: CallGuard,
     family: &'static LabeledCalls<L>,
-    /// The combination of the label values, when they are all closed (see [`label_combo`]).
-    combo: Option<usize>,
+    /// The combination of the label values and the number of combinations, when they are
+    /// all closed (see [`label_combo`]).
+    combo: Option<(usize, usize)>,
     make_labels: Option<F>,
 }
 
@@ -1044,28 +1062,28 @@ where
         let Some(make_labels) = self.make_labels.take() else {
             return;
         };
-        self.guard.end(None);
+        // Closed label values without an error variant: counted in this thread's cells of
+        // the site, in the same visit as the duration and the end of the call.
+        let combo = match (self.guard.metrics, self.combo) {
+            (Some(metrics), Some((combo, combos))) if metrics.count_calls && error.is_empty() => {
+                self.family
+                    .combo_in_cells(metrics, combo, combos, &make_labels)
+                    .then_some(ComboResult {
+                        index: combo * 4 + result as usize,
+                        len: combos * 4,
+                    })
+            }
+            _ => None,
+        };
+        self.guard.end_with(None, combo);
+        if combo.is_some() {
+            return;
+        }
         let Some(metrics) = self.guard.metrics else {
             return;
         };
         if !metrics.count_calls {
             return;
-        }
-        // Closed label values without an error variant: this thread's cells of the
-        // combination, as for an unlabeled function.
-        if error.is_empty() {
-            let cells = self.combo.and_then(|combo| {
-                self.family
-                    .combo_cells(&metrics.shared, combo, &make_labels)
-            });
-            if let Some(cells) = cells {
-                cells.leave(Ending {
-                    in_flight: false,
-                    seconds: None,
-                    result: Some(result as usize),
-                });
-                return;
-            }
         }
         let (series, overflow) = self
             .family
@@ -1109,9 +1127,10 @@ where
 /// they take the same labels.
 pub struct LabeledCalls<L: LabelSet> {
     family: OnceLock<Family<L, CallSeries>>,
-    /// Per label combination (see [`label_combo`]): the per-thread cells its calls are
-    /// counted in, or `None` when the family gave other series (past its limit).
-    combos: [OnceLock<Option<Arc<SiteCells>>>; MAX_COMBOS],
+    /// Per label combination (see [`label_combo`]): whether its series in the family are
+    /// views of the site's cells (made at its first call), `false` when the family gave
+    /// other series (past its limit).
+    combos: [OnceLock<bool>; MAX_COMBOS],
 }
 
 impl<L: LabelSet> std::fmt::Debug for LabeledCalls<L> {
@@ -1130,28 +1149,33 @@ impl<L: LabelSet + 'static> LabeledCalls<L> {
         }
     }
 
-    /// The cells of label combination `combo` (made at its first call, with its four result
-    /// series in the family as views of them).
+    /// Whether the calls of label combination `combo` (of `combos`) are counted in the
+    /// site's cells: at its first call, its four result series are made in the family as
+    /// views of them.
     #[inline]
-    fn combo_cells(
+    fn combo_in_cells(
         &self,
-        shared: &SharedFamilies,
+        metrics: &SiteMetrics,
         combo: usize,
+        combos: usize,
         make_labels: &impl Fn(CallResult, &'static str) -> L,
-    ) -> Option<&Arc<SiteCells>> {
-        let slot = self.combos.get(combo)?;
-        slot.get_or_init(|| {
-            let family = self.family(shared);
-            let cells = Arc::new(SiteCells::new(Histogram::new()));
-            let all_cells = CallResult::ALL.iter().all(|&result| {
+    ) -> bool {
+        let Some(slot) = self.combos.get(combo) else {
+            return false;
+        };
+        *slot.get_or_init(|| {
+            let family = self.family(&metrics.shared);
+            CallResult::ALL.iter().all(|&result| {
+                let counter = ComboResult {
+                    index: combo * 4 + result as usize,
+                    len: combos * 4,
+                };
                 let (series, _) = family.get_or_insert_with(&make_labels(result, ""), || {
-                    CallSeries::Site(Arc::clone(&cells), result as usize)
+                    CallSeries::Combo(Arc::clone(&metrics.cells), counter)
                 });
-                series.is_site(&cells, result as usize)
-            });
-            all_cells.then_some(cells)
+                series.is_combo(&metrics.cells, counter)
+            })
         })
-        .as_ref()
     }
 
     fn family(&self, shared: &SharedFamilies) -> &Family<L, CallSeries> {
@@ -1228,6 +1252,22 @@ mod tests {
             "bound_calls_total{function=\"f\",module=\"m\",result=\"ok\",error=\"\"} 2\n"
         ));
         assert!(!second.render().contains("bound_calls_total"));
+    }
+
+    /// A combination is counted in cells only when every label is closed and the types
+    /// have at most 64 combinations together; the index is the mixed-radix number of the
+    /// values' indexes.
+    #[test]
+    fn label_combinations_are_numbered_up_to_the_limit() {
+        assert_eq!(label_combo(&[]), Some((0, 1)));
+        assert_eq!(label_combo(&[Some((3, 2))]), Some((2, 3)));
+        assert_eq!(label_combo(&[Some((3, 2)), Some((2, 1))]), Some((5, 6)));
+        assert_eq!(label_combo(&[Some((8, 7)), Some((8, 7))]), Some((63, 64)));
+        // 65 combinations: even the first value's calls go through the family, so that
+        // one site never counts a label set in two places.
+        assert_eq!(label_combo(&[Some((65, 0))]), None);
+        assert_eq!(label_combo(&[Some((2, 0)), None]), None);
+        assert_eq!(label_combo(&[Some((usize::MAX, 1)), Some((2, 1))]), None);
     }
 
     #[test]
