@@ -18,8 +18,8 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
-use crate::error::Error;
 use crate::encoding::Format;
+use crate::error::Error;
 use crate::registry::Registry;
 
 /// The formats the Pushgateway decodes a push in, in the order promforge prefers them: the
