@@ -48,7 +48,7 @@ pub const MAX_SCHEMA: i8 = 8;
 /// The schema whose bucket factor is at most `factor` (the highest resolution needed for it),
 /// as client_golang picks it: `factor` 1.1 gives schema 3. `None` unless `factor > 1`.
 pub fn schema_for_factor(factor: f64) -> Option<i8> {
-    if !(factor > 1.0) {
+    if factor.is_nan() || factor <= 1.0 {
         return None;
     }
     let floor = factor.log2().log2().floor();
@@ -316,6 +316,9 @@ pub const TEXT_BUCKETS: &[f64] = super::DEFAULT_BUCKETS;
 
 const UNPLACED: i64 = i64::MIN;
 
+/// Buckets as `(key, count)`, keys increasing.
+type Keyed = Vec<(i32, u64)>;
+
 struct Core {
     /// The schema of the window (the configured resolution).
     schema: i8,
@@ -517,7 +520,7 @@ impl NativeHistogram {
 
     /// The populated buckets as exposed: `(schema, zero count, positive, negative)`, each
     /// bucket as `(key, count)` in increasing key order (for tests and custom exports).
-    pub fn buckets(&self) -> (i8, u64, Vec<(i32, u64)>, Vec<(i32, u64)>) {
+    pub fn buckets(&self) -> (i8, u64, Keyed, Keyed) {
         self.snapshot(|s| {
             (
                 s.schema,
@@ -593,7 +596,7 @@ impl NativeHistogram {
     /// this thread's reused scratch space.
     fn snapshot<R: Default>(&self, f: impl FnOnce(&NativeBuckets<'_>) -> R) -> R {
         thread_local! {
-            static SCRATCH: std::cell::RefCell<(Vec<(i32, u64)>, Vec<(i32, u64)>)> =
+            static SCRATCH: std::cell::RefCell<(Keyed, Keyed)> =
                 const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
         }
         let core = &*self.core;
