@@ -11,7 +11,7 @@
 //!
 //! With `name = "x"` a function gets families of its own: `x_calls_total`,
 //! `x_duration_seconds`, `x_in_flight`, which may carry extra labels from its arguments.
-//! With `summary` too, `x_duration_seconds` is a [`Summary`] (quantiles over a sliding
+//! With `summary` too, `x_duration_seconds` is a [`Summary`](crate::Summary) (quantiles over a sliding
 //! window, `quantile` label, `_sum`, `_count`) instead of a histogram. The first call site
 //! of a name to run makes its families: two functions sharing a name share its layout.
 //!
@@ -40,7 +40,7 @@
 //! Series with labels taken from the arguments exist per label set, from its first call.
 //!
 //! **Results.** A call that returns is `ok`, or `error` for an `Err` (with the variant in
-//! `error` when the error type is a closed [`LabelValue`] enum); a call that unwinds is
+//! `error` when the error type is a closed [`LabelValue`](crate::LabelValue) enum); a call that unwinds is
 //! `panic`; a future dropped before it completes is `cancelled`. An `async fn`'s body starts
 //! at the future's first poll, and so does the call: a future dropped before it was ever
 //! polled ran nothing and records nothing (not even `cancelled`). The guard records from

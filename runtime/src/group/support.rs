@@ -25,7 +25,7 @@ pub struct FieldOptions {
     /// The label of a [`StateSet`](crate::StateSet) field (the derive passes the metric's
     /// name, as OpenMetrics state sets do); `state` when not given.
     pub state_label: Option<&'static str>,
-    /// A [`Summary`]'s quantiles and window (checked at compile time by the derive); the
+    /// A [`Summary`](crate::Summary)'s quantiles and window (checked at compile time by the derive); the
     /// summary's defaults for what is not given.
     pub summary: SummaryOptions,
 }

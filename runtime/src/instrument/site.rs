@@ -43,7 +43,7 @@ pub struct SiteConfig {
     pub prefix: &'static str,
     /// The attribute's `name` (own families), if any.
     pub name: Option<&'static str>,
-    /// Duration buckets (only used with `name`; the shared family uses [`BUCKETS_LATENCY`]).
+    /// Duration buckets (only used with `name`; the shared family uses [`BUCKETS_LATENCY`](crate::metrics::BUCKETS_LATENCY)).
     pub buckets: &'static [f64],
     /// Durations go in a summary with these settings instead of a histogram (only used
     /// with `name`: the shared family is a histogram).
