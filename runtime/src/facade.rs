@@ -247,7 +247,7 @@ struct CounterCell {
 
 impl metrics::CounterFn for CounterCell {
     fn increment(&self, value: u64) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         self.value.fetch_add(value, Ordering::Relaxed);
@@ -255,7 +255,7 @@ impl metrics::CounterFn for CounterCell {
     }
 
     fn absolute(&self, value: u64) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         self.value.fetch_max(value, Ordering::Relaxed);
@@ -271,7 +271,7 @@ struct GaugeCell {
 
 impl GaugeCell {
     fn add(&self, delta: f64) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         let _ = self
@@ -293,7 +293,7 @@ impl metrics::GaugeFn for GaugeCell {
     }
 
     fn set(&self, value: f64) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         self.value.store(value.to_bits(), Ordering::Relaxed);

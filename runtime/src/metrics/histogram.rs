@@ -78,7 +78,7 @@ impl Histogram {
     /// as the Go client does.
     #[inline]
     pub fn observe(&self, v: f64) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         let core = &*self.core;

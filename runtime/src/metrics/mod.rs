@@ -31,9 +31,6 @@ pub use summary::{
 
 use crate::encoding::{MetricEncoder, MetricType};
 
-/// Whether metric updates are compiled out (feature `noop`).
-pub(crate) const NOOP: bool = cfg!(feature = "noop");
-
 /// A counter of floating-point values (for example seconds spent).
 pub type FloatCounter = Counter<f64>;
 /// A gauge of floating-point values (for example a ratio or a temperature).
