@@ -17,7 +17,11 @@ mod labels;
 mod metric_options;
 mod metrics_group;
 mod names;
+#[cfg(test)]
+mod rules_table;
 mod symbol;
+#[cfg(test)]
+mod test_util;
 
 /// Derives `promforge::LabelValue` for an enum of unit variants: each variant is one value
 /// of a label, so the type is closed (its cardinality is the number of variants and a value's

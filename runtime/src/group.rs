@@ -343,13 +343,10 @@ pub trait MetricsGroup: Sized {
     fn unregistered() -> Self;
 }
 
-/// Joins two name parts with `_` (either may be empty).
+/// Joins two name parts with `_` (either may be empty): `promforge_rules::join_name`, the
+/// join the derive checks names with at compile time.
 pub fn join_name(prefix: &str, name: &str) -> String {
-    match (prefix.is_empty(), name.is_empty()) {
-        (true, _) => name.to_owned(),
-        (_, true) => prefix.to_owned(),
-        _ => format!("{}_{}", prefix.trim_end_matches('_'), name),
-    }
+    promforge_rules::join_name(prefix, name)
 }
 
 /// Makes and registers one field of a live group.
@@ -749,19 +746,19 @@ mod tests {
             plain.configured_quantiles(),
             crate::metrics::DEFAULT_QUANTILES
         );
-        assert!(
-            Summary::create(&FieldOptions::new().summary(SummaryOptions::new().quantiles(&[1.0])))
-                .is_err()
-        );
+        assert!(matches!(
+            Summary::create(&FieldOptions::new().summary(SummaryOptions::new().quantiles(&[1.0]))),
+            Err(Error::InvalidQuantiles { .. })
+        ));
         // A family checks the options once, then makes every series with them.
         let family = Family::<(), Summary>::create(&options)?;
         assert_eq!(family.get(&()).configured_quantiles(), [0.1, 0.9]);
-        assert!(
+        assert!(matches!(
             Family::<(), Summary>::create(
                 &FieldOptions::new().summary(SummaryOptions::new().age_buckets(0))
-            )
-            .is_err()
-        );
+            ),
+            Err(Error::InvalidQuantiles { .. })
+        ));
         Ok(())
     }
 }
