@@ -471,7 +471,7 @@ mod tests {
         let summary = Summary::builder()
             .quantiles(&[0.5, 0.9, 0.95, 0.99, 0.999])
             .build()
-            .unwrap_or_default();
+            .expect("valid summary settings");
         for &v in samples.iter() {
             summary.observe(v);
         }
@@ -521,7 +521,7 @@ mod tests {
             .age_buckets(3)
             .clock(clock.clone())
             .build()
-            .unwrap_or_default();
+            .expect("valid summary settings");
         for _ in 0..100 {
             summary.observe(10.0);
         }
@@ -552,7 +552,7 @@ mod tests {
             .age_buckets(4)
             .clock(clock.clone())
             .build()
-            .unwrap_or_default();
+            .expect("valid summary settings");
         let mut rng = Rng(42);
         for i in 0..1_000_000u32 {
             // Values over 18 orders of magnitude, time moving on.
@@ -592,26 +592,45 @@ mod tests {
 
     #[test]
     fn options_keep_the_defaults_they_do_not_give() {
-        let summary = Summary::from_options(Some(&[0.99, 0.5]), None, Some(2)).unwrap_or_default();
+        let summary = Summary::from_options(Some(&[0.99, 0.5]), None, Some(2))
+            .expect("valid summary settings");
         assert_eq!(summary.configured_quantiles(), [0.5, 0.99]);
         assert_eq!(summary.core.step, DEFAULT_MAX_AGE / 2);
-        let summary =
-            Summary::from_options(None, Some(Duration::from_secs(60)), None).unwrap_or_default();
+        let summary = Summary::from_options(None, Some(Duration::from_secs(60)), None)
+            .expect("valid summary settings");
         assert_eq!(summary.configured_quantiles(), DEFAULT_QUANTILES);
         assert_eq!(
             summary.core.step,
             Duration::from_secs(60) / DEFAULT_AGE_BUCKETS as u32
         );
-        assert!(Summary::from_options(Some(&[1.5]), None, None).is_err());
-        assert!(Summary::from_options(None, None, Some(0)).is_err());
+        assert!(matches!(
+            Summary::from_options(Some(&[1.5]), None, None),
+            Err(Error::InvalidQuantiles { .. })
+        ));
+        assert!(matches!(
+            Summary::from_options(None, None, Some(0)),
+            Err(Error::InvalidQuantiles { .. })
+        ));
     }
 
     #[test]
     fn invalid_settings_are_errors() {
         for qs in [&[0.0][..], &[1.0], &[0.5, 0.5], &[-0.1], &[f64::NAN]] {
-            assert!(Summary::builder().quantiles(qs).build().is_err(), "{qs:?}");
+            assert!(
+                matches!(
+                    Summary::builder().quantiles(qs).build(),
+                    Err(Error::InvalidQuantiles { .. })
+                ),
+                "{qs:?}"
+            );
         }
-        assert!(Summary::builder().age_buckets(0).build().is_err());
-        assert!(Summary::builder().max_age(Duration::ZERO).build().is_err());
+        assert!(matches!(
+            Summary::builder().age_buckets(0).build(),
+            Err(Error::InvalidQuantiles { .. })
+        ));
+        assert!(matches!(
+            Summary::builder().max_age(Duration::ZERO).build(),
+            Err(Error::InvalidQuantiles { .. })
+        ));
     }
 }
