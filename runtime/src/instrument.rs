@@ -19,7 +19,10 @@
 //! kept in a `static`; every call after that is two clock reads and a few writes to cells
 //! that belong to the calling thread (no formatting, hashing, allocation, lock or locked
 //! instruction; threads calling the same function share no cache line). A scrape adds
-//! every thread's cells up. The cells take 256 bytes per function per thread that called
+//! every thread's cells up. A function with `labels(…)` also finds its call's label set in
+//! its families at every call: for labels of open types (strings, integers) a hash and the
+//! family's read lock (its write lock the first time a label set is seen); a `summary`
+//! duration takes the summary's mutex. The cells take 256 bytes per function per thread that called
 //! it (a thread that exits leaves its cells, with their counts, to the next one started).
 //!
 //! **The `function` label** is the function's name for a free function (`load_config`),
@@ -1402,6 +1405,9 @@ mod tests {
                 ..SummaryOptions::default()
             }
         );
-        assert!(SummaryOptions::new().quantiles(&[0.0]).build().is_err());
+        assert!(matches!(
+            SummaryOptions::new().quantiles(&[0.0]).build(),
+            Err(crate::Error::InvalidQuantiles { .. })
+        ));
     }
 }
