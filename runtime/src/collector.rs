@@ -6,10 +6,13 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::encoding::{EncodeValue, ExpositionWriter, FamilyMeta, MetricEncoder, MetricType};
+use crate::encoding::{
+    EncodeValue, ExpositionWriter, FamilyMeta, Format, MetricEncoder, MetricType,
+};
 
 /// One family a [`Collector`] writes.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FamilyDesc {
     /// The family's name, without the registry's prefix (counters: with `_total`).
     pub name: Cow<'static, str>,
@@ -74,6 +77,7 @@ pub trait Collector: Send + Sync + 'static {
 /// Where a [`Collector`] writes its samples: one buffer per family, so samples written in
 /// any order come out grouped under their family's header.
 pub struct CollectorEncoder<'a> {
+    format: Format,
     families: &'a [FamilyMeta],
     const_labels: &'a str,
     buffers: &'a mut [Vec<u8>],
@@ -81,11 +85,13 @@ pub struct CollectorEncoder<'a> {
 
 impl<'a> CollectorEncoder<'a> {
     pub(crate) fn new(
+        format: Format,
         families: &'a [FamilyMeta],
         const_labels: &'a str,
         buffers: &'a mut [Vec<u8>],
     ) -> Self {
         Self {
+            format,
             families,
             const_labels,
             buffers,
@@ -117,7 +123,8 @@ impl<'a> CollectorEncoder<'a> {
         else {
             return;
         };
-        let mut encoder = ExpositionWriter::sample_buffer(buf, meta.name(), self.const_labels);
+        let mut encoder =
+            ExpositionWriter::sample_buffer(self.format, buf, meta.name(), self.const_labels);
         write(&mut encoder.with_labels(labels));
     }
 }
@@ -142,8 +149,10 @@ impl CollectorEntry {
         for buf in buffers.iter_mut() {
             buf.clear();
         }
+        let format = out.format();
         let collected = std::panic::catch_unwind(AssertUnwindSafe(|| {
             self.collector.collect(&mut CollectorEncoder::new(
+                format,
                 &self.families,
                 const_labels,
                 &mut buffers,

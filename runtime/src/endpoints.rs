@@ -17,7 +17,14 @@ use futures_util::future::{BoxFuture, Shared};
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 
-use crate::registry::{Registry, TEXT_CONTENT_TYPE};
+use crate::encoding::ContentType;
+use crate::registry::Registry;
+
+pub(crate) mod negotiate;
+
+/// How long a request may take to be answered (rendering, or running the readiness checks),
+/// by the exporter and by the axum routes alike.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
@@ -52,15 +59,30 @@ pub(crate) fn normalize_path(path: String) -> String {
     }
 }
 
-/// A 200 answer carrying `body` (the rendered text), gzipped when the request accepts it.
-fn metrics_response(body: Bytes, headers: &HeaderMap) -> Response<Bytes> {
+/// The format a scrape asked for with its `Accept` header lines (the 0.0.4 text format
+/// without one): the one negotiation every `/metrics` endpoint uses.
+pub(crate) fn negotiate(headers: &HeaderMap) -> ContentType {
+    ContentType::negotiate(
+        headers
+            .get_all(header::ACCEPT)
+            .into_iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
+}
+
+/// A 200 answer carrying `body` (rendered as `content_type`), gzipped when the request
+/// accepts it.
+fn metrics_response(
+    body: Bytes,
+    content_type: ContentType,
+    headers: &HeaderMap,
+) -> Response<Bytes> {
     let mut body = body;
     let mut resp = Response::builder()
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, TEXT_CONTENT_TYPE)
-        .header(header::VARY, "Accept-Encoding");
-    if crate::exporter::negotiate::choose_encoding(headers)
-        == crate::exporter::negotiate::Coding::Gzip
+        .header(header::CONTENT_TYPE, content_type.header_value())
+        .header(header::VARY, "Accept, Accept-Encoding");
+    if negotiate::choose_encoding(headers) == negotiate::Coding::Gzip
         && let Some(compressed) = gzip(&body)
     {
         body = Bytes::from(compressed);
@@ -73,15 +95,18 @@ fn metrics_response(body: Bytes, headers: &HeaderMap) -> Response<Bytes> {
 /// A render in progress, shared by every scrape of its registry that arrives meanwhile.
 type SharedRender = Shared<BoxFuture<'static, Result<Bytes, &'static str>>>;
 
-/// The render in progress for each registry (by [`Registry::id`]), with its generation.
-/// An entry lives only while its render runs, and the render holds a clone of its
-/// registry, so an id cannot be reused by another registry meanwhile.
-static RENDERS: LazyLock<Mutex<HashMap<usize, (u64, SharedRender)>>> =
+/// Which render: a registry (by [`Registry::id`]) in a format.
+type RenderKey = (usize, ContentType);
+
+/// The render in progress for each registry and format, with its generation. An entry
+/// lives only while its render runs, and the render holds a clone of its registry, so an
+/// id cannot be reused by another registry meanwhile.
+static RENDERS: LazyLock<Mutex<HashMap<RenderKey, (u64, SharedRender)>>> =
     LazyLock::new(Mutex::default);
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
-/// Removes the entry of render `generation` of registry `id`, if it is still there.
-fn forget_render(id: usize, generation: u64) {
+/// Removes the entry of render `generation` of `id`, if it is still there.
+fn forget_render(id: RenderKey, generation: u64) {
     let mut renders = RENDERS.lock().unwrap_or_else(PoisonError::into_inner);
     if renders.get(&id).is_some_and(|(g, _)| *g == generation) {
         renders.remove(&id);
@@ -89,7 +114,7 @@ fn forget_render(id: usize, generation: u64) {
 }
 
 /// Removes its render's entry when dropped: when the render ends, also by a panic.
-struct ForgetOnDrop(usize, u64);
+struct ForgetOnDrop(RenderKey, u64);
 
 impl Drop for ForgetOnDrop {
     fn drop(&mut self) {
@@ -97,9 +122,9 @@ impl Drop for ForgetOnDrop {
     }
 }
 
-/// The render of `registry` in progress, or a new one on a blocking thread.
-fn shared_render(registry: &Registry) -> SharedRender {
-    let id = registry.id();
+/// The render of `registry` in `content_type` in progress, or a new one on a blocking thread.
+fn shared_render(registry: &Registry, content_type: ContentType) -> SharedRender {
+    let id = (registry.id(), content_type);
     let mut renders = RENDERS.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some((_, render)) = renders.get(&id) {
         return render.clone();
@@ -109,7 +134,7 @@ fn shared_render(registry: &Registry) -> SharedRender {
     let handle = tokio::task::spawn_blocking(move || {
         let _forget = ForgetOnDrop(id, generation);
         let mut body = Vec::new();
-        registry.render_into(&mut body);
+        registry.render_into_as(&mut body, content_type);
         Bytes::from(body)
     });
     let render = async move {
@@ -130,19 +155,21 @@ fn shared_render(registry: &Registry) -> SharedRender {
     render
 }
 
-/// Like [`metrics`], for a server: the registry is rendered on a blocking thread, one
-/// render per registry at a time (a scrape arriving meanwhile waits for it and shares its
-/// text). A scrape that gets no text within `timeout` is answered 503 and logged; the
-/// render goes on, and the scrapes that come meanwhile join it instead of piling up.
+/// `/metrics`: the registry rendered in the format the request's `Accept` negotiates
+/// (see [`negotiate`]), on a blocking thread, one render per registry and format at a time
+/// (a scrape arriving meanwhile waits for it and shares its text). A scrape that gets no
+/// text within `timeout` is answered 503 and logged; the render goes on, and the scrapes
+/// that come meanwhile join it instead of piling up.
 pub(crate) async fn metrics_shared(
     registry: &Registry,
     headers: &HeaderMap,
     timeout: Duration,
 ) -> Response<Bytes> {
-    match tokio::time::timeout(timeout, shared_render(registry)).await {
-        Ok(Ok(body)) => metrics_response(body, headers),
+    let content_type = negotiate(headers);
+    match tokio::time::timeout(timeout, shared_render(registry, content_type)).await {
+        Ok(Ok(body)) => metrics_response(body, content_type, headers),
         Ok(Err(reason)) => {
-            crate::error::report(&crate::Error::Scrape {
+            crate::error::report(&crate::error::Error::Scrape {
                 reason: reason.to_string(),
             });
             text(
@@ -151,7 +178,7 @@ pub(crate) async fn metrics_shared(
             )
         }
         Err(_) => {
-            crate::error::report(&crate::Error::Scrape {
+            crate::error::report(&crate::error::Error::Scrape {
                 reason: format!(
                     "cut after {timeout:?}: rendering the registry takes longer (later scrapes \
                      share the render in progress)"

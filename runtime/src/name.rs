@@ -1,7 +1,7 @@
 //! Prometheus naming rules, checked at run time. The rules themselves are in `promforge-rules`,
 //! which the macros call too, so a name the compiler accepts is one the registry accepts.
 
-use crate::Error;
+use crate::error::Error;
 
 /// Checks a metric name against `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 pub fn check_metric_name(name: &str) -> Result<(), Error> {
@@ -33,7 +33,7 @@ fn label_error(name: &str, e: promforge_rules::LabelNameError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::family::StateSet;
+    use crate::metrics::StateSet;
     use crate::registry::{Registry, RegistryBuilder};
     use promforge_rules::table::NAMES;
 

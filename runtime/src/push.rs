@@ -18,8 +18,20 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
-use crate::Error;
-use crate::registry::{Registry, TEXT_CONTENT_TYPE};
+use crate::encoding::Format;
+use crate::error::Error;
+use crate::registry::Registry;
+
+/// The formats the Pushgateway decodes a push in, in the order promforge prefers them: the
+/// gateway reads the text format 0.0.4 and the delimited protobuf format, never
+/// OpenMetrics (its `_total`-less counter names, `info` and `stateset` types and `# EOF`
+/// are not the text format). The first format of this list is what a push sends.
+const GATEWAY_FORMATS: &[Format] = &[Format::PrometheusText0_0_4];
+
+/// The format a push is sent in: the first of [`GATEWAY_FORMATS`].
+fn push_format() -> Format {
+    GATEWAY_FORMATS.first().copied().unwrap_or_default()
+}
 
 /// How long one request to the gateway may take by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -101,7 +113,7 @@ impl PushGateway {
         let mut path = format!("{}/metrics", self.base_path);
         push_segment(&mut path, "job", job);
         for (name, value) in grouping {
-            crate::check_label_name(name)?;
+            crate::name::check_label_name(name)?;
             if *name == "job" {
                 return Err(Error::InvalidLabelName {
                     name: (*name).to_owned(),
@@ -121,7 +133,8 @@ impl PushGateway {
         registry: Option<&Registry>,
     ) -> Result<(), Error> {
         let path = self.group_path(job, grouping)?;
-        let body = registry.map(Registry::render).unwrap_or_default();
+        let format = push_format();
+        let body = registry.map(|r| r.render_as(format)).unwrap_or_default();
         let what = format!("{method} http://{}{path}", self.authority);
         let work = async {
             let stream = tokio::net::TcpStream::connect(&self.authority)
@@ -135,7 +148,7 @@ impl PushGateway {
                 .method(method)
                 .uri(&path)
                 .header(hyper::header::HOST, &self.authority)
-                .header(hyper::header::CONTENT_TYPE, TEXT_CONTENT_TYPE)
+                .header(hyper::header::CONTENT_TYPE, format.content_type())
                 .body(Full::new(Bytes::from(body)))
                 .map_err(|e| format!("request: {e}"))?;
             let response = sender

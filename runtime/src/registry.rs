@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
-use crate::Error;
 use crate::collector::{Collector, CollectorEntry};
-use crate::encoding::{ExpositionWriter, FamilyMeta, MetricType, push_label_pair};
+use crate::encoding::{ContentType, ExpositionWriter, FamilyMeta, MetricType, push_label_pair};
+use crate::error::Error;
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::{check_metric_name, check_user_label_name};
 
@@ -554,8 +554,12 @@ impl Registry {
 
     /// Registers and returns a new [`ShardedCounter`](crate::ShardedCounter): a counter for
     /// hot paths that many threads update at once.
-    pub fn sharded_counter(&self, name: &str, help: &str) -> Result<crate::ShardedCounter, Error> {
-        let counter = crate::ShardedCounter::new();
+    pub fn sharded_counter(
+        &self,
+        name: &str,
+        help: &str,
+    ) -> Result<crate::metrics::ShardedCounter, Error> {
+        let counter = crate::metrics::ShardedCounter::new();
         self.register(name, help, counter.clone())?;
         Ok(counter)
     }
@@ -616,26 +620,52 @@ impl Registry {
     }
 
     /// Renders every family in the Prometheus text format 0.0.4
-    /// ([`TEXT_CONTENT_TYPE`]).
+    /// ([`TEXT_CONTENT_TYPE`]); [`render_as`](Self::render_as) renders another format.
     pub fn render(&self) -> String {
+        self.render_as(crate::encoding::Format::PrometheusText0_0_4)
+    }
+
+    /// Renders every family in `format` (a [`Format`](crate::encoding::Format), or the
+    /// [`ContentType`] a scrape's `Accept` header negotiated).
+    ///
+    /// ```
+    /// use promforge::encoding::{ContentType, Format};
+    ///
+    /// # fn main() -> Result<(), promforge::Error> {
+    /// let registry = promforge::Registry::new();
+    /// registry.counter("jobs", "Jobs done.")?.inc();
+    /// let asked = ContentType::negotiate(["text/plain; version=1.0.0"]);
+    /// assert_eq!(asked.format, Format::PrometheusText1_0_0);
+    /// assert!(registry.render_as(asked).contains("jobs_total 1\n"));
+    /// # Ok(()) }
+    /// ```
+    pub fn render_as(&self, format: impl Into<ContentType>) -> String {
         let mut buf = Vec::new();
-        self.render_into(&mut buf);
+        self.render_into_as(&mut buf, format);
         // The output is made only of `&str` pieces and ASCII, so this never fails.
         String::from_utf8(buf)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Appends the rendered text to `buf`. Reuse one buffer across scrapes to render without
-    /// allocating: numbers are written straight from the metrics' atomics.
+    /// Appends the text format 0.0.4 to `buf` (see [`render_into_as`](Self::render_into_as)).
     pub fn render_into(&self, buf: &mut Vec<u8>) {
-        self.inner
-            .sites_registered
-            .call_once_force(|_| crate::instrument::preregister_sites(self));
+        self.render_into_as(buf, crate::encoding::Format::PrometheusText0_0_4);
+    }
+
+    /// Appends every family rendered in `format` to `buf`: the one render entry point
+    /// every endpoint goes through. Reuse one buffer across scrapes to render without
+    /// allocating: numbers are written straight from the metrics' atomics.
+    pub fn render_into_as(&self, buf: &mut Vec<u8>, format: impl Into<ContentType>) {
+        self.inner.sites_registered.call_once_force(|_| {
+            for hook in inventory::iter::<FirstRender> {
+                (hook.0)(self);
+            }
+        });
         let start = buf.len();
         buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
         let state = self.read_state();
         let const_labels = self.inner.const_labels_rendered.as_str();
-        let mut out = ExpositionWriter::text(buf, const_labels);
+        let mut out = ExpositionWriter::new(buf, const_labels, format.into());
         let mut bounded = false;
         for family in &state.families {
             family.metric.encode(&mut out.family(&family.meta));
@@ -699,6 +729,13 @@ impl std::fmt::Debug for Registry {
             .finish()
     }
 }
+
+/// Work a layer above the registry has done at each registry's first render (the
+/// instrumented call sites make their series, at 0): submitted with `inventory`, so that the
+/// registry does not import the layers that use it.
+pub(crate) struct FirstRender(pub(crate) fn(&Registry));
+
+inventory::collect!(FirstRender);
 
 #[cfg(test)]
 mod tests {

@@ -3,16 +3,118 @@
 //! Metric types, families, collectors and the registry never write a format themselves:
 //! they hand their values to a [`MetricEncoder`] (a counter's value, a histogram's buckets,
 //! a summary's quantiles), and the encoder of the format being rendered writes them. Each
-//! format is one file of this module: [`text`] for the Prometheus text format 0.0.4 (the
-//! only one so far; OpenMetrics and protobuf come next, as more variants of the encoder).
+//! format is one file of this module ([`text`] for the Prometheus text formats), one
+//! variant of [`Format`], and one row of the `Accept` negotiation
+//! ([`ContentType::negotiate`]), which every endpoint shares.
 //!
 //! What does not change between scrapes is prepared once, when a metric is registered or
 //! made: a family's header ([`FamilyMeta`]), a series' escaped label pairs, a histogram's
 //! `le` values ([`BucketLabels`]), a summary's `quantile` values ([`QuantileLabels`]).
 
+pub(crate) mod negotiate;
 pub mod text;
 
 use std::fmt::Write as _;
+
+/// An exposition format: one of the protocols Prometheus names in its `scrape_protocols`.
+///
+/// Chosen for a scrape by [`ContentType::negotiate`] from its `Accept` header, and passed
+/// to [`Registry::render_as`](crate::Registry::render_as).
+///
+/// ```
+/// use promforge::encoding::{ContentType, Format};
+///
+/// // What Prometheus 2.x sends without feature flags.
+/// let accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+///               version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/// let chosen = ContentType::negotiate([accept]);
+/// # let _ = chosen;
+/// // No Accept at all: the text format 0.0.4.
+/// assert_eq!(ContentType::negotiate([]).format, Format::PrometheusText0_0_4);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// The Prometheus text format 0.0.4 (`text/plain; version=0.0.4`): the default, and
+    /// what every scraper reads.
+    #[default]
+    PrometheusText0_0_4,
+    /// The Prometheus text format 1.0.0 (`text/plain; version=1.0.0`): 0.0.4 with quoted
+    /// UTF-8 names where the scraper allows them (`escaping=allow-utf-8`).
+    PrometheusText1_0_0,
+}
+
+impl Format {
+    /// The `Content-Type` of this format (with names escaped to the legacy character set).
+    pub fn content_type(self) -> &'static str {
+        ContentType::from(self).header_value()
+    }
+
+    /// Whether this format can carry names outside the legacy character set (quoted), when
+    /// the scraper asks for it with `escaping=allow-utf-8`.
+    pub fn allows_utf8_names(self) -> bool {
+        match self {
+            Format::PrometheusText0_0_4 => false,
+            Format::PrometheusText1_0_0 => true,
+        }
+    }
+}
+
+/// How names outside the legacy character set (`[a-zA-Z_:][a-zA-Z0-9_:]*`) are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum NameEscaping {
+    /// Every character outside the legacy set becomes `_` (Prometheus' `underscores`
+    /// scheme): what every scraper reads.
+    #[default]
+    Underscores,
+    /// Names are written as they are, quoted where needed (`escaping=allow-utf-8`), for
+    /// scrapers that ask for it (Prometheus 3).
+    AllowUtf8,
+}
+
+/// What a scrape is answered in: a [`Format`] and how names are escaped in it, as chosen
+/// by [`negotiate`](Self::negotiate) from the request's `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ContentType {
+    /// The exposition format.
+    pub format: Format,
+    /// How names outside the legacy character set are written.
+    pub escaping: NameEscaping,
+}
+
+impl From<Format> for ContentType {
+    fn from(format: Format) -> Self {
+        Self {
+            format,
+            escaping: NameEscaping::Underscores,
+        }
+    }
+}
+
+impl ContentType {
+    /// The answer to a request whose `Accept` header lines are `accept` (none: the header
+    /// is missing): among the media ranges with a quality above 0, from the highest
+    /// quality down (ties in the order sent), the first this build offers; the Prometheus
+    /// text format 0.0.4 when none is (unknown types, only `*/*`, a malformed header).
+    /// The `escaping` parameter of the chosen range is honoured where the format can carry
+    /// UTF-8 names. Never fails, whatever the input.
+    pub fn negotiate<'a>(accept: impl IntoIterator<Item = &'a str>) -> Self {
+        negotiate::choose_format(accept)
+    }
+
+    /// The `Content-Type` header value of an answer in this format.
+    pub fn header_value(self) -> &'static str {
+        let utf8 = self.escaping == NameEscaping::AllowUtf8 && self.format.allows_utf8_names();
+        match (self.format, utf8) {
+            (Format::PrometheusText0_0_4, _) => text::CONTENT_TYPE,
+            (Format::PrometheusText1_0_0, false) => text::CONTENT_TYPE_1_0_0,
+            (Format::PrometheusText1_0_0, true) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+        }
+    }
+}
 
 /// The kind of a metric family, as written on its `# TYPE` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -358,13 +460,20 @@ enum Sink<'a> {
 }
 
 impl<'a> MetricEncoder<'a> {
-    /// An encoder for the family `name` writing the 0.0.4 text format into `buf`, with
-    /// `const_labels` (escaped, or empty) on every sample.
-    pub(crate) fn text(buf: &'a mut Vec<u8>, name: &'a str, const_labels: &'a str) -> Self {
-        Self {
-            sink: Sink::Text(text::Sink::new(buf, name, const_labels)),
-            labels: "",
-        }
+    /// An encoder for the family `name` writing `format` into `buf`, with `const_labels`
+    /// (escaped, or empty) on every sample.
+    pub(crate) fn new(
+        format: Format,
+        buf: &'a mut Vec<u8>,
+        name: &'a str,
+        const_labels: &'a str,
+    ) -> Self {
+        let sink = match format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
+                Sink::Text(text::Sink::new(buf, name, const_labels))
+            }
+        };
+        Self { sink, labels: "" }
     }
 
     /// The same family, for the series whose own labels are `labels` (pre-rendered and
@@ -457,25 +566,54 @@ impl<'a> MetricEncoder<'a> {
 pub(crate) struct ExpositionWriter<'a> {
     buf: &'a mut Vec<u8>,
     const_labels: &'a str,
+    content_type: ContentType,
 }
 
 impl<'a> ExpositionWriter<'a> {
-    /// A writer of the 0.0.4 text format into `buf`.
-    pub(crate) fn text(buf: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
-        Self { buf, const_labels }
+    /// A writer of `content_type` into `buf`.
+    pub(crate) fn new(
+        buf: &'a mut Vec<u8>,
+        const_labels: &'a str,
+        content_type: ContentType,
+    ) -> Self {
+        Self {
+            buf,
+            const_labels,
+            content_type,
+        }
+    }
+
+    /// The format being written.
+    pub(crate) fn format(&self) -> Format {
+        self.content_type.format
+    }
+
+    /// Writes `meta`'s header in this format.
+    #[inline]
+    fn header(&mut self, meta: &FamilyMeta) {
+        match self.content_type.format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
+                self.buf.extend_from_slice(meta.text_header.as_bytes());
+            }
+        }
     }
 
     /// Writes `meta`'s header and returns the encoder of its samples.
     #[inline]
     pub(crate) fn family<'b>(&'b mut self, meta: &'b FamilyMeta) -> MetricEncoder<'b> {
-        self.buf.extend_from_slice(meta.text_header.as_bytes());
-        MetricEncoder::text(self.buf, &meta.name, self.const_labels)
+        self.header(meta);
+        MetricEncoder::new(
+            self.content_type.format,
+            self.buf,
+            &meta.name,
+            self.const_labels,
+        )
     }
 
     /// Writes `meta`'s header and samples encoded earlier (into a buffer of
     /// [`sample_buffer`](Self::sample_buffer)'s encoder).
     pub(crate) fn family_encoded(&mut self, meta: &FamilyMeta, samples: &[u8]) {
-        self.buf.extend_from_slice(meta.text_header.as_bytes());
+        self.header(meta);
         self.buf.extend_from_slice(samples);
     }
 
@@ -487,17 +625,22 @@ impl<'a> ExpositionWriter<'a> {
     }
 
     /// The rest of the output (a format's end marker).
-    pub(crate) fn finish(self) {}
+    pub(crate) fn finish(self) {
+        match self.content_type.format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {}
+        }
+    }
 
-    /// An encoder writing the samples of `name` into `buf`, to be written later with
-    /// [`family_encoded`](Self::family_encoded) (collectors write their families' samples in
-    /// any order).
+    /// An encoder writing the samples of `name` in `format` into `buf`, to be written
+    /// later with [`family_encoded`](Self::family_encoded) (collectors write their
+    /// families' samples in any order).
     pub(crate) fn sample_buffer<'b>(
+        format: Format,
         buf: &'b mut Vec<u8>,
         name: &'b str,
         const_labels: &'b str,
     ) -> MetricEncoder<'b> {
-        MetricEncoder::text(buf, name, const_labels)
+        MetricEncoder::new(format, buf, name, const_labels)
     }
 }
 

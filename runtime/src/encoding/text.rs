@@ -6,8 +6,11 @@
 
 use super::{EncodeValue, MetricType, escape_help_into};
 
-/// The content type of this format.
+/// The content type of the text format 0.0.4.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The content type of the text format 1.0.0 (0.0.4's syntax; names escaped).
+pub const CONTENT_TYPE_1_0_0: &str = "text/plain; version=1.0.0; charset=utf-8";
 
 /// `# HELP <name> <help>\n# TYPE <name> <type>\n`.
 pub(crate) fn header(name: &str, help: &str, metric_type: MetricType) -> String {

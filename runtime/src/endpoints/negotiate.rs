@@ -1,40 +1,12 @@
-//! Content negotiation on untrusted request headers: a parser for the lists with quality
-//! values that `Accept`, `Accept-Encoding` (and `Accept-Charset`, `Accept-Language`) share,
-//! and the `Accept-Encoding` choice of RFC 9110 §12.5.3 for `/metrics`.
-//!
-//! The parser is generic on purpose: the format negotiation (`Accept`) reuses [`q_items`]
-//! and reads a media range's parameters from [`QItem::params`]. Nothing here panics or
-//! allocates per element, whatever the input.
+//! The `Accept-Encoding` choice of RFC 9110 §12.5.3 for `/metrics`, on the quality-value
+//! list parser of [`crate::encoding::negotiate`] (shared with the `Accept` format
+//! negotiation).
 
 use hyper::header::{self, HeaderMap};
 
-/// A quality value in thousandths: `q=0.5` is 500, `q=1` (and no `q`) is 1000.
-pub(crate) type Quality = u16;
-
-/// The highest quality, the one an element without `q` has.
-pub(crate) const Q_MAX: Quality = 1000;
-
-/// One element of a list with quality values, as in `gzip;q=0.8` or
-/// `text/plain;version=0.0.4;q=0.5`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct QItem<'a> {
-    /// The element before its parameters (a coding, a media range, a language), trimmed,
-    /// as sent (compare it ignoring ASCII case).
-    pub(crate) value: &'a str,
-    /// The parameters between the value and `q` (for a media range, its own parameters),
-    /// without the leading `;`; read them with [`params`].
-    pub(crate) params: &'a str,
-    /// The element's quality ([`Q_MAX`] without `q`).
-    pub(crate) q: Quality,
-}
-
-/// The elements of one header value, in order. Empty elements (`a,,b`) are skipped, as
-/// RFC 9110 §5.6.1 asks; an element whose `q` is not a valid quality value (`q=2`,
-/// `q=0.5x`, `q=` …) is skipped as a whole, since what its sender meant is unknown.
-/// Commas and semicolons inside quoted strings do not split.
-pub(crate) fn q_items(value: &str) -> impl Iterator<Item = QItem<'_>> {
-    split_unquoted(value, b',').filter_map(parse_item)
-}
+#[cfg(test)]
+pub(crate) use crate::encoding::negotiate::{Q_MAX, params, parse_quality};
+pub(crate) use crate::encoding::negotiate::{QItem, Quality, q_items};
 
 /// The elements of every line of header `name` (values that are not visible ASCII are
 /// skipped), in order.
@@ -47,123 +19,6 @@ pub(crate) fn header_q_items<'a>(
         .into_iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(q_items)
-}
-
-/// The `name=value` parameters of `params` (as in [`QItem::params`]): names trimmed, values
-/// trimmed and unquoted (a quoted value keeps its backslash escapes as sent).
-// Read by the `Accept` (format) negotiation and the tests.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn params(params: &str) -> impl Iterator<Item = (&str, &str)> {
-    split_unquoted(params, b';').filter_map(|p| {
-        let p = p.trim_matches(is_ows);
-        if p.is_empty() {
-            return None;
-        }
-        let (name, value) = p.split_once('=').unwrap_or((p, ""));
-        let value = value.trim_matches(is_ows);
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
-        Some((name.trim_matches(is_ows), value))
-    })
-}
-
-fn parse_item(element: &str) -> Option<QItem<'_>> {
-    let element = element.trim_matches(is_ows);
-    if element.is_empty() {
-        return None;
-    }
-    let (value, rest) = match element.find(';') {
-        Some(i) => (&element[..i], &element[i + 1..]),
-        None => (element, ""),
-    };
-    let value = value.trim_matches(is_ows);
-    if value.is_empty() {
-        return None;
-    }
-    // The parameters up to `q` belong to the value; `q` and what follows it (accept
-    // extensions) set the weight.
-    let mut q = Q_MAX;
-    let mut params_end = rest.len();
-    let mut offset = 0;
-    for param in split_unquoted(rest, b';') {
-        let start = offset;
-        offset += param.len() + 1;
-        let trimmed = param.trim_matches(is_ows);
-        let Some((name, weight)) = trimmed.split_once('=') else {
-            continue;
-        };
-        if name.trim_matches(is_ows).eq_ignore_ascii_case("q") {
-            q = parse_quality(weight.trim_matches(is_ows))?;
-            params_end = start.saturating_sub(1).min(rest.len());
-            break;
-        }
-    }
-    let params = rest.get(..params_end).unwrap_or("");
-    Some(QItem {
-        value,
-        params: params.trim_matches(is_ows),
-        q,
-    })
-}
-
-/// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
-pub(crate) fn parse_quality(s: &str) -> Option<Quality> {
-    let (whole, fraction) = match s.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (s, ""),
-    };
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut thousandths: Quality = 0;
-    for (i, digit) in fraction.bytes().enumerate() {
-        let scale: Quality = [100, 10, 1][i];
-        thousandths += Quality::from(digit - b'0') * scale;
-    }
-    match whole {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(Q_MAX),
-        _ => None,
-    }
-}
-
-/// Splits `s` on `sep`, except inside double-quoted strings (with `\` escapes).
-fn split_unquoted(s: &str, sep: u8) -> impl Iterator<Item = &str> {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    let mut quoted = false;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        while i < bytes.len() {
-            let b = bytes[i];
-            if quoted && b == b'\\' {
-                i += 2;
-                continue;
-            }
-            if b == b'"' {
-                quoted = !quoted;
-            } else if b == sep && !quoted {
-                // `sep` is ASCII: both ends are character boundaries.
-                let part = s.get(start..i).unwrap_or("");
-                i += 1;
-                start = i;
-                return Some(part);
-            }
-            i += 1;
-        }
-        done = true;
-        Some(s.get(start..).unwrap_or(""))
-    })
-}
-
-fn is_ows(c: char) -> bool {
-    c == ' ' || c == '\t'
 }
 
 /// A content coding the exporter can answer `/metrics` in.
@@ -421,6 +276,7 @@ mod props {
                 headers.insert(header::ACCEPT_ENCODING, value.clone());
                 headers.append(header::ACCEPT, value);
                 let _ = choose_encoding(&headers);
+                let _ = crate::endpoints::negotiate(&headers).header_value();
                 let _ = header_q_items(&headers, header::ACCEPT).count();
             }
         }
