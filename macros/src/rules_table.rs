@@ -86,6 +86,29 @@ fn instrumented_function_names() {
     }
 }
 
+/// A counter is known by its name with `_total` (`promforge_rules::counter_name`, as the
+/// registry adds it): a histogram named that way is a duplicate.
+#[test]
+fn counter_names_in_a_group() {
+    for &(name, exposed) in table::COUNTERS {
+        let out = Expansion::new(crate::metrics_group::expand(&derive(quote! {
+            struct Group {
+                /// Help.
+                #[metric(name = #name)]
+                counter: Counter,
+                /// Help.
+                #[metric(name = #exposed)]
+                histogram: Histogram,
+            }
+        })));
+        assert!(
+            out.error(&format!("duplicate metric name `{exposed}`")),
+            "{name}: {:?}",
+            out.errors()
+        );
+    }
+}
+
 /// After a prefix, a name is checked joined to it (`promforge_rules::join_name`), as the
 /// runtime checks it: `5xx` alone is refused (see the table), `app_5xx` is not.
 #[test]

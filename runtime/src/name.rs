@@ -35,7 +35,7 @@ mod tests {
     use super::*;
     use crate::metrics::StateSet;
     use crate::registry::{Registry, RegistryBuilder};
-    use promforge_rules::table::NAMES;
+    use promforge_rules::table::{COUNTERS, JOINS, NAMES};
 
     /// The shared table (`promforge_rules::table`), through the runtime's entry points: the
     /// macros' tests run the same table through the derives and the attribute.
@@ -77,6 +77,29 @@ mod tests {
                     "{i}: {refused:?}"
                 );
             }
+        }
+    }
+
+    /// The table's joins through what a group's generated code calls, and its counter
+    /// names through the registry (which adds `_total`).
+    #[test]
+    fn the_shared_join_and_counter_tables() {
+        for &(prefix, name, joined) in JOINS {
+            assert_eq!(
+                crate::__private::group::join_name(prefix, name),
+                joined,
+                "{prefix:?} + {name:?}"
+            );
+        }
+        for &(name, exposed) in COUNTERS {
+            let registry = Registry::new();
+            registry.counter(name, "A counter.").expect("a valid name");
+            assert!(
+                registry
+                    .render()
+                    .contains(&format!("# TYPE {exposed} counter\n")),
+                "{name} → {exposed}"
+            );
         }
     }
 }
