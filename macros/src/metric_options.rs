@@ -16,8 +16,8 @@ use promforge_rules::{BoundsCheck, BucketError, Generator, MAX_GENERATED_BOUNDS}
 
 use crate::symbol::{self, EXPONENTIAL, HTTP, LATENCY, LINEAR, Symbol};
 
-/// The most slices of a summary's window.
-pub(crate) const MAX_COUNT: usize = 1000;
+/// The most slices of a summary's window (the runtime's rule).
+pub(crate) const MAX_COUNT: usize = promforge_rules::MAX_AGE_BUCKETS;
 
 /// A histogram's upper bounds.
 pub(crate) enum Buckets {
@@ -399,7 +399,7 @@ pub(crate) fn parse_quantiles(expr: &Expr) -> syn::Result<Vec<f64>> {
             errors.at(elem, "a quantile is a float literal, like `0.99`");
             continue;
         };
-        if !(quantile > 0.0 && quantile < 1.0) {
+        if !promforge_rules::quantile_ok(quantile) {
             errors.at(
                 elem,
                 format!(
@@ -490,7 +490,7 @@ pub(crate) fn parse_max_age(literal: &LitStr) -> syn::Result<Duration> {
 /// `age_buckets = 5`: a whole number from 1 to [`MAX_COUNT`].
 pub(crate) fn parse_age_buckets(expr: &Expr) -> syn::Result<usize> {
     match whole_number(expr) {
-        Some(count) if (1..=MAX_COUNT).contains(&count) => Ok(count),
+        Some(count) if promforge_rules::age_buckets_ok(count) => Ok(count),
         _ => Err(syn::Error::new_spanned(
             expr,
             format!(

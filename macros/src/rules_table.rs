@@ -182,3 +182,32 @@ fn buckets_as_written_and_generated() {
         }
     }
 }
+
+/// A bound or quantile as a literal.
+fn number(value: f64) -> TokenStream {
+    bound(value)
+}
+
+#[test]
+fn quantiles_and_age_buckets() {
+    for &(quantile, ok) in table::QUANTILES {
+        if quantile.is_nan() {
+            continue; // no literal
+        }
+        let quantile = number(quantile);
+        let parsed: Expr = syn::parse2(quote!([#quantile])).expect("an array");
+        assert_eq!(
+            crate::metric_options::parse_quantiles(&parsed).is_ok(),
+            ok,
+            "{quantile}"
+        );
+    }
+    for &(age_buckets, ok) in table::AGE_BUCKETS {
+        let parsed: Expr = syn::parse2(quote!(#age_buckets)).expect("a literal");
+        assert_eq!(
+            crate::metric_options::parse_age_buckets(&parsed).is_ok(),
+            ok,
+            "{age_buckets}"
+        );
+    }
+}

@@ -381,6 +381,24 @@ impl Generator {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Summaries
+
+/// The most slices a summary's window may be kept in.
+pub const MAX_AGE_BUCKETS: usize = 1000;
+
+/// Whether `quantile` may be reported: strictly between 0 and 1 (a list also gives each
+/// quantile once).
+pub fn quantile_ok(quantile: f64) -> bool {
+    quantile > 0.0 && quantile < 1.0
+}
+
+/// Whether a summary's window may be kept in `age_buckets` slices: from 1 to
+/// [`MAX_AGE_BUCKETS`].
+pub fn age_buckets_ok(age_buckets: usize) -> bool {
+    (1..=MAX_AGE_BUCKETS).contains(&age_buckets)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,6 +503,16 @@ mod tests {
             Generator::Linear.bounds(0.0, 1.0, 1001),
             Err(BucketError::Count(Generator::Linear))
         );
+    }
+
+    #[test]
+    fn summaries() {
+        for &(quantile, ok) in table::QUANTILES {
+            assert_eq!(quantile_ok(quantile), ok, "{quantile}");
+        }
+        for &(age_buckets, ok) in table::AGE_BUCKETS {
+            assert_eq!(age_buckets_ok(age_buckets), ok, "{age_buckets}");
+        }
     }
 
     #[test]

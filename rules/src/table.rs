@@ -189,3 +189,24 @@ pub const BUCKETS: &[BucketCase] = &[
     generated(Linear, 0.0, 1.0, 1001, None),
     generated(Linear, 1e16, 1.0, 2, None),
 ];
+
+/// `(quantile, valid)`.
+pub const QUANTILES: &[(f64, bool)] = &[
+    (0.5, true),
+    (0.99, true),
+    (0.001, true),
+    (0.0, false),
+    (1.0, false),
+    (-0.5, false),
+    (1.5, false),
+    (f64::NAN, false),
+];
+
+/// `(age_buckets, valid)`.
+pub const AGE_BUCKETS: &[(usize, bool)] = &[
+    (1, true),
+    (5, true),
+    (1000, true),
+    (0, false),
+    (1001, false),
+];

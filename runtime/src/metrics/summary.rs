@@ -166,14 +166,21 @@ impl SummaryBuilder {
         let mut quantiles = self.quantiles;
         quantiles.sort_by(f64::total_cmp);
         let err = |reason: String| Err(Error::InvalidQuantiles { reason });
-        if let Some(q) = quantiles.iter().find(|q| !(**q > 0.0 && **q < 1.0)) {
+        // The rules the macros check `quantiles = […]` and `age_buckets = n` with.
+        if let Some(q) = quantiles
+            .iter()
+            .find(|&&q| !promforge_rules::quantile_ok(q))
+        {
             return err(format!("quantile {q} is not between 0 and 1 (exclusive)"));
         }
         if let Some(w) = quantiles.windows(2).find(|w| w[0] == w[1]) {
             return err(format!("quantile {} is given twice", w[0]));
         }
-        if self.age_buckets == 0 || self.max_age.is_zero() {
-            return err("max_age and age_buckets must be greater than zero".into());
+        if !promforge_rules::age_buckets_ok(self.age_buckets) || self.max_age.is_zero() {
+            return err(format!(
+                "max_age must be greater than zero and age_buckets from 1 to {}",
+                promforge_rules::MAX_AGE_BUCKETS
+            ));
         }
         Ok(Summary::from_checked(
             quantiles,
@@ -612,6 +619,23 @@ mod tests {
             Summary::from_options(None, None, Some(0)),
             Err(Error::InvalidQuantiles { .. })
         ));
+    }
+
+    /// The shared table (`promforge_rules::table`) through the builder; the macros run it
+    /// through `quantiles = […]` and `age_buckets = n`.
+    #[test]
+    fn the_shared_summary_table() {
+        use promforge_rules::table::{AGE_BUCKETS, QUANTILES};
+        for &(quantile, ok) in QUANTILES {
+            let built = Summary::builder().quantiles(&[quantile]).build();
+            assert_eq!(built.is_ok(), ok, "{quantile}");
+            assert!(ok || matches!(built, Err(Error::InvalidQuantiles { .. })));
+        }
+        for &(age_buckets, ok) in AGE_BUCKETS {
+            let built = Summary::builder().age_buckets(age_buckets).build();
+            assert_eq!(built.is_ok(), ok, "{age_buckets}");
+            assert!(ok || matches!(built, Err(Error::InvalidQuantiles { .. })));
+        }
     }
 
     #[test]
