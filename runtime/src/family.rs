@@ -145,7 +145,7 @@ fn text_of<'a, M>(arena: &'a str, child: &OpenChild<M>) -> &'a str {
 /// Orders two series' label texts (`a="x",b="y"`, same label names) by their label values,
 /// compared as strings: the closing quote of a value sorts before any character, so `"x"`
 /// comes before `"x y"` (a plain byte compare would put the space first).
-fn compare_label_text(a: &str, b: &str) -> std::cmp::Ordering {
+pub(crate) fn compare_label_text(a: &str, b: &str) -> std::cmp::Ordering {
     let key = |bytes: &[u8], i: usize| -> u16 {
         match bytes.get(i) {
             // A quote after an even number of backslashes ends a value: lowest.

@@ -45,6 +45,9 @@ mod error;
 #[cfg(feature = "exporter")]
 #[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub mod exporter;
+#[cfg(feature = "metrics-facade")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics-facade")))]
+pub mod facade;
 mod family;
 pub mod group;
 #[cfg(feature = "http")]

@@ -220,7 +220,7 @@ impl Site {
     pub fn start_labeled<L, F>(
         &'static self,
         family: &'static LabeledCalls<L>,
-        combo: Option<usize>,
+        combo: Option<(usize, usize)>,
         make_labels: F,
     ) -> LabeledCallGuard<L, F>
     where
@@ -236,7 +236,7 @@ impl Site {
         &'static self,
         registry: &Registry,
         family: &'static LabeledCalls<L>,
-        combo: Option<usize>,
+        combo: Option<(usize, usize)>,
         make_labels: F,
     ) -> LabeledCallGuard<L, F>
     where

@@ -274,3 +274,20 @@ mod noop {
         assert_eq!(r.render(), "", "nothing was even registered");
     }
 }
+
+/// A combination is counted in cells only when every label is closed and the types have at
+/// most 64 combinations together; the index is the mixed-radix number of the values'
+/// indexes.
+#[test]
+fn label_combinations_are_numbered_up_to_the_limit() {
+    use super::labeled::label_combo;
+    assert_eq!(label_combo(&[]), Some((0, 1)));
+    assert_eq!(label_combo(&[Some((3, 2))]), Some((2, 3)));
+    assert_eq!(label_combo(&[Some((3, 2)), Some((2, 1))]), Some((5, 6)));
+    assert_eq!(label_combo(&[Some((8, 7)), Some((8, 7))]), Some((63, 64)));
+    // 65 combinations: even the first value's calls go through the family, so that one
+    // site never counts a label set in two places.
+    assert_eq!(label_combo(&[Some((65, 0))]), None);
+    assert_eq!(label_combo(&[Some((2, 0)), None]), None);
+    assert_eq!(label_combo(&[Some((usize::MAX, 1)), Some((2, 1))]), None);
+}
