@@ -666,12 +666,12 @@ impl State {
             return;
         };
         let mapped = metric_name(name).into_owned();
+        // The name the registry gave the family (its prefix, and `_total` for a counter as
+        // `promforge_rules::counter_name` adds it).
         let full = match kind {
-            Kind::Counter => format!(
-                "{}{}_total",
-                self.registry.prefix(),
-                mapped.trim_end_matches("_total")
-            ),
+            Kind::Counter => {
+                promforge_rules::counter_name(&format!("{}{mapped}", self.registry.prefix()))
+            }
             _ => format!("{}{mapped}", self.registry.prefix()),
         };
         self.registry.unregister(&full);
