@@ -44,7 +44,7 @@
 //! Series with labels taken from the arguments exist per label set, from its first call.
 //!
 //! **Results.** A call that returns is `ok`, or `error` for an `Err` (with the variant in
-//! `error` when the error type is a closed [`LabelValue`](trait@crate::LabelValue) enum); a call that unwinds is
+//! `error` when the error type is a closed [`LabelValue`](crate::LabelValue) enum); a call that unwinds is
 //! `panic`; a future dropped before it completes is `cancelled`. An `async fn`'s body starts
 //! at the future's first poll, and so does the call: a future dropped before it was ever
 //! polled ran nothing and records nothing (not even `cancelled`). The guard records from
