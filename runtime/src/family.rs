@@ -856,7 +856,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("hits", "Hits.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         r.render()
     }
 
@@ -873,7 +873,7 @@ mod tests {
             open.series
                 .read()
                 .map(|s| s.arena.len())
-                .unwrap_or_default()
+                .expect("not poisoned")
         };
         for i in (0..10_000).filter(|i| i % 4 != 0) {
             assert!(family.remove(&path(i)));
@@ -887,7 +887,7 @@ mod tests {
             .series
             .read()
             .map(|s| (s.arena.len(), s.garbage))
-            .unwrap_or_default();
+            .expect("not poisoned");
         assert!(
             arena + garbage < full * 3 / 4,
             "compacted: {arena} bytes + {garbage} garbage of {full}"
@@ -912,7 +912,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("churn", "Churn.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         // Keys 0..100 stay; keys from 1000 on come and go, forcing compactions.
         std::thread::scope(|s| {
             for t in 0..2 {
@@ -959,7 +959,7 @@ mod tests {
             .series
             .read()
             .map(|s| s.arena.len())
-            .unwrap_or_default();
+            .expect("not poisoned");
         // 30,000 series came and went (about 1 MB of text): what is left is the live text
         // plus less than the 4 KiB of garbage that makes a compaction worth it.
         assert!(
@@ -1058,7 +1058,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("mixed", "Mixed.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         assert!(
             r.render()
                 .contains("mixed_total{kind=\"quo\\\"te\\\\back\",path=\"/a\"} 2\n")

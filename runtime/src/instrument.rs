@@ -21,6 +21,10 @@
 //! instruction; threads calling the same function share no cache line). A scrape adds
 //! every thread's cells up. The cells take 256 bytes per function per thread that called
 //! it (a thread that exits leaves its cells, with their counts, to the next one started).
+//! A function with `labels(…)` also finds its call's label set in its families at every
+//! call: for labels of open types (strings, integers) a hash and the family's read lock
+//! (its write lock the first time a label set is seen); a `summary` duration takes the
+//! summary's mutex.
 //!
 //! **The `function` label** is the function's name for a free function (`load_config`),
 //! and `Type::method` for a method or associated function (`Webhook::execute`), with the

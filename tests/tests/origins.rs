@@ -6,7 +6,7 @@ use std::time::Duration;
 use promforge_examples::Running;
 use promforge_tests::exposition::Exposition;
 use promforge_tests::prometheus_server::PrometheusServer;
-use promforge_tests::{check_exposition, get};
+use promforge_tests::{check_exposition, get, scrape_until};
 
 async fn scrape(running: &Running) -> Exposition {
     let resp = get(running.addr, "/metrics").await;
@@ -68,8 +68,10 @@ async fn prometheus_scrapes_every_origin_example() {
     let mut moving: Vec<(String, String)> = Vec::new();
     for (name, running) in &examples {
         let before = scrape(running).await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let after = scrape(running).await;
+        let after = scrape_until(running.addr, Duration::from_secs(30), |after| {
+            !growing_counters(&before, after).is_empty()
+        })
+        .await;
         let growing = growing_counters(&before, &after);
         assert!(!growing.is_empty(), "{name}: no counter moved under load");
         moving.push((name.to_string(), growing[0].clone()));

@@ -650,10 +650,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         if kind != MetricKind::Gauge || self.samples.contains_key(name) {
             return false;
         }
-        let Some(suffix) = ["_total", "_count", "_sum", "_bucket"]
-            .into_iter()
-            .find(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
-        else {
+        let Some(suffix) = promforge_rules::gauge_refused_suffix(name) else {
             return false;
         };
         let stem = &name[..name.len() - suffix.len()];
@@ -983,10 +980,10 @@ fn aggregate_what(key: &str) -> &'static str {
     }
 }
 
-/// A family's exposed name: `_total` added to a counter's.
+/// A family's exposed name: `_total` added to a counter's (as the runtime's registry adds it).
 fn family_name(name: &str, kind: MetricKind) -> String {
-    if kind == MetricKind::Counter && !name.ends_with("_total") {
-        format!("{name}_total")
+    if kind == MetricKind::Counter {
+        promforge_rules::counter_name(name)
     } else {
         name.to_owned()
     }

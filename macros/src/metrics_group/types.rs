@@ -42,8 +42,8 @@ impl MetricKind {
     /// The suffixes of the sample names the family writes besides its own name.
     pub(super) fn sample_suffixes(self) -> &'static [&'static str] {
         match self {
-            Self::Histogram => &["_bucket", "_sum", "_count"],
-            Self::Summary => &["_sum", "_count"],
+            Self::Histogram => &promforge_rules::HISTOGRAM_SAMPLE_SUFFIXES,
+            Self::Summary => &promforge_rules::SUMMARY_SAMPLE_SUFFIXES,
             _ => &[],
         }
     }

@@ -62,13 +62,10 @@ impl FieldOptions {
     }
 }
 
-/// Joins two name parts with `_` (either may be empty).
+/// Joins two name parts with `_` (either may be empty): `promforge_rules::join_name`, the
+/// join the derive checks names with at compile time.
 pub fn join_name(prefix: &str, name: &str) -> String {
-    match (prefix.is_empty(), name.is_empty()) {
-        (true, _) => name.to_owned(),
-        (_, true) => prefix.to_owned(),
-        _ => format!("{}_{}", prefix.trim_end_matches('_'), name),
-    }
+    promforge_rules::join_name(prefix, name)
 }
 
 /// Makes and registers one field of a live group.
