@@ -158,13 +158,15 @@ async fn prometheus_scrapes_every_origin_example() {
     }
     assert!(histograms > 0, "no example observed a histogram");
 
-    // Known synthetic latencies (55–70 ms handlers) land in the (0.05, 0.1] bucket.
+    // Known synthetic latencies (handlers sleeping 55–70 ms) put the p99 above 50 ms. No
+    // upper bound: a sleep on a loaded machine may overshoot by any amount (no timed
+    // assertions), and a finite p99 past 50 ms already shows the durations arrived.
     for expr in [
         "histogram_quantile(0.99, sum by (le) (rate(route_duration_seconds_bucket{function=\"Routes::todays_games\"}[10s])))",
         "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{endpoint=\"/api/workers\"}[10s])))",
     ] {
         let p99 = prom.wait_for(expr, within, f64::is_finite).await;
-        assert!(p99 > 0.05 && p99 <= 0.1, "{expr} = {p99}");
+        assert!(p99 > 0.05, "{expr} = {p99}");
     }
 
     // Constant labels reach Prometheus: every operational_api series carries them.
