@@ -44,7 +44,7 @@
 //!   label values.
 //! - **Histograms** use the buckets of the longest matching prefix given to
 //!   [`FacadeBuilder::buckets_for_prefix`] (matched on the facade name), otherwise
-//!   [`FacadeBuilder::buckets`] ([`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS) by default).
+//!   [`FacadeBuilder::buckets`] ([`DEFAULT_BUCKETS`] by default).
 //! - **Counters** take `increment` and `absolute` (the count never goes down: an
 //!   `absolute` below the current value is ignored); **gauges** `increment`, `decrement` and
 //!   `set`.
@@ -100,7 +100,7 @@ pub struct FacadeBuilder {
 
 impl FacadeBuilder {
     /// The buckets of histograms no [`buckets_for_prefix`](Self::buckets_for_prefix)
-    /// matches ([`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS) unless set).
+    /// matches ([`DEFAULT_BUCKETS`] unless set).
     pub fn buckets(mut self, buckets: &[f64]) -> Self {
         self.buckets = buckets.to_vec();
         self
@@ -247,7 +247,7 @@ struct CounterCell {
 
 impl metrics::CounterFn for CounterCell {
     fn increment(&self, value: u64) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         self.value.fetch_add(value, Ordering::Relaxed);
@@ -255,7 +255,7 @@ impl metrics::CounterFn for CounterCell {
     }
 
     fn absolute(&self, value: u64) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         self.value.fetch_max(value, Ordering::Relaxed);
@@ -271,7 +271,7 @@ struct GaugeCell {
 
 impl GaugeCell {
     fn add(&self, delta: f64) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         let _ = self
@@ -293,7 +293,7 @@ impl metrics::GaugeFn for GaugeCell {
     }
 
     fn set(&self, value: f64) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         self.value.store(value.to_bits(), Ordering::Relaxed);
@@ -666,12 +666,12 @@ impl State {
             return;
         };
         let mapped = metric_name(name).into_owned();
+        // The name the registry gave the family (its prefix, and `_total` for a counter as
+        // `promforge_rules::counter_name` adds it).
         let full = match kind {
-            Kind::Counter => format!(
-                "{}{}_total",
-                self.registry.prefix(),
-                mapped.trim_end_matches("_total")
-            ),
+            Kind::Counter => {
+                promforge_rules::counter_name(&format!("{}{mapped}", self.registry.prefix()))
+            }
             _ => format!("{}{mapped}", self.registry.prefix()),
         };
         self.registry.unregister(&full);

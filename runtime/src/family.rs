@@ -538,9 +538,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                 None => MetricRef::owned((self.inner.factory)()),
             },
             // Switched off: no lookup, updates go nowhere.
-            Storage::Open(open) if crate::metrics::NOOP => {
-                MetricRef::borrowed(&open.overflow.metric)
-            }
+            Storage::Open(open) if crate::noop::NOOP => MetricRef::borrowed(&open.overflow.metric),
             Storage::Open(open) => match self.get_open(open, labels, || (self.inner.factory)()) {
                 Found::Series(metric) => MetricRef::owned(metric),
                 Found::Overflow(metric) => MetricRef {
@@ -556,7 +554,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
     /// code (the public update methods below), never the caller's, so it cannot re-enter.
     #[inline]
     fn update(&self, labels: &L, update: impl FnOnce(&M)) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         match &self.inner.storage {
@@ -896,7 +894,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("hits", "Hits.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         r.render()
     }
 
@@ -913,7 +911,7 @@ mod tests {
             open.series
                 .read()
                 .map(|s| s.arena.len())
-                .unwrap_or_default()
+                .expect("not poisoned")
         };
         for i in (0..10_000).filter(|i| i % 4 != 0) {
             assert!(family.remove(&path(i)));
@@ -927,7 +925,7 @@ mod tests {
             .series
             .read()
             .map(|s| (s.arena.len(), s.garbage))
-            .unwrap_or_default();
+            .expect("not poisoned");
         assert!(
             arena + garbage < full * 3 / 4,
             "compacted: {arena} bytes + {garbage} garbage of {full}"
@@ -952,7 +950,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("churn", "Churn.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         // Keys 0..100 stay; keys from 1000 on come and go, forcing compactions.
         std::thread::scope(|s| {
             for t in 0..2 {
@@ -999,7 +997,7 @@ mod tests {
             .series
             .read()
             .map(|s| s.arena.len())
-            .unwrap_or_default();
+            .expect("not poisoned");
         // 30,000 series came and went (about 1 MB of text): what is left is the live text
         // plus less than the 4 KiB of garbage that makes a compaction worth it.
         assert!(
@@ -1098,7 +1096,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("mixed", "Mixed.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         assert!(
             r.render()
                 .contains("mixed_total{kind=\"quo\\\"te\\\\back\",path=\"/a\"} 2\n")

@@ -197,3 +197,26 @@ async fn a_library_on_the_facade_is_scraped_by_prometheus() -> Result<(), Error>
     handle.shutdown().await?;
     Ok(())
 }
+
+/// A counter whose name ends in `_total` twice, described after its first use: the facade
+/// finds it under the name the registry gave it (one `_total` added only when missing) to
+/// register it again with its HELP.
+#[test]
+fn a_counter_named_total_total_takes_its_description() -> Result<(), Error> {
+    let registry = Registry::new();
+    let recorder = promforge::facade::builder(&registry).build()?;
+    metrics::with_local_recorder(&recorder, || {
+        metrics::counter!("retries_total_total").increment(3);
+        metrics::describe_counter!("retries_total_total", "Retries, counted twice over.");
+    });
+    let text = registry.render();
+    assert!(
+        text.contains("# HELP retries_total_total Retries, counted twice over.\n"),
+        "{text}"
+    );
+    assert_eq!(
+        check_exposition(&text).value("retries_total_total", &[]),
+        Some(3.0)
+    );
+    Ok(())
+}

@@ -43,7 +43,7 @@ pub struct SiteConfig {
     pub prefix: &'static str,
     /// The attribute's `name` (own families), if any.
     pub name: Option<&'static str>,
-    /// Duration buckets (only used with `name`; the shared family uses [`BUCKETS_LATENCY`]).
+    /// Duration buckets (only used with `name`; the shared family uses [`BUCKETS_LATENCY`](crate::metrics::BUCKETS_LATENCY)).
     pub buckets: &'static [f64],
     /// Durations go in a summary with these settings instead of a histogram (only used
     /// with `name`: the shared family is a histogram).
@@ -171,7 +171,7 @@ impl Site {
     /// Starts a call recorded in the default registry.
     #[inline]
     pub fn start(&'static self) -> CallGuard {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return CallGuard::off();
         }
         match self.metrics.get() {
@@ -185,7 +185,7 @@ impl Site {
     /// one, and reported once through the [error handler](crate::set_error_handler).
     #[inline]
     pub fn start_in(&'static self, registry: &Registry) -> CallGuard {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return CallGuard::off();
         }
         let metrics = self
@@ -295,7 +295,7 @@ inventory::submit!(crate::registry::FirstRender(preregister_sites));
 /// Makes the series of every collected call site that records in `registry` and has not
 /// been called yet.
 fn preregister_sites(registry: &Registry) {
-    if crate::metrics::NOOP {
+    if crate::noop::NOOP {
         return;
     }
     for entry in inventory::iter::<SiteEntry> {

@@ -242,7 +242,10 @@ fn durations_go_in_a_histogram_or_a_summary() {
             ..SummaryOptions::default()
         }
     );
-    assert!(SummaryOptions::new().quantiles(&[0.0]).build().is_err());
+    assert!(matches!(
+        SummaryOptions::new().quantiles(&[0.0]).build(),
+        Err(crate::error::Error::InvalidQuantiles { .. })
+    ));
 }
 
 /// Run with `cargo test -p promforge --features noop --lib noop`.

@@ -34,7 +34,7 @@ impl<N: CounterNumber> Counter<N> {
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         N::atomic_add(&self.cell, N::ONE);
@@ -44,7 +44,7 @@ impl<N: CounterNumber> Counter<N> {
     /// a counter never goes down.
     #[inline]
     pub fn inc_by(&self, v: N) {
-        if !super::NOOP && v.is_valid_increment() {
+        if !crate::noop::NOOP && v.is_valid_increment() {
             N::atomic_add(&self.cell, v);
         }
     }
