@@ -411,7 +411,7 @@ impl NativeHistogram {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         let core = &*self.core;
