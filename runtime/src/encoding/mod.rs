@@ -12,9 +12,12 @@
 //! `le` values ([`BucketLabels`]), a summary's `quantile` values ([`QuantileLabels`]).
 
 pub(crate) mod negotiate;
+pub mod openmetrics;
 pub mod text;
 
 use std::fmt::Write as _;
+
+use crate::metrics::ExemplarSlot;
 
 /// An exposition format: one of the protocols Prometheus names in its `scrape_protocols`.
 ///
@@ -42,6 +45,12 @@ pub enum Format {
     /// The Prometheus text format 1.0.0 (`text/plain; version=1.0.0`): 0.0.4 with quoted
     /// UTF-8 names where the scraper allows them (`escaping=allow-utf-8`).
     PrometheusText1_0_0,
+    /// OpenMetrics 1.0.0 (`application/openmetrics-text; version=1.0.0`): what Prometheus
+    /// asks for first; the format that carries exemplars and `_created` samples.
+    OpenMetricsText1_0_0,
+    /// OpenMetrics 0.0.1 (`application/openmetrics-text; version=0.0.1`): the same text as
+    /// 1.0.0, for scrapers that name the older version.
+    OpenMetricsText0_0_1,
 }
 
 impl Format {
@@ -54,9 +63,17 @@ impl Format {
     /// the scraper asks for it with `escaping=allow-utf-8`.
     pub fn allows_utf8_names(self) -> bool {
         match self {
-            Format::PrometheusText0_0_4 => false,
-            Format::PrometheusText1_0_0 => true,
+            Format::PrometheusText0_0_4 | Format::OpenMetricsText0_0_1 => false,
+            Format::PrometheusText1_0_0 | Format::OpenMetricsText1_0_0 => true,
         }
+    }
+
+    /// Whether this is an OpenMetrics format.
+    pub fn is_openmetrics(self) -> bool {
+        matches!(
+            self,
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1
+        )
     }
 }
 
@@ -112,6 +129,11 @@ impl ContentType {
             (Format::PrometheusText1_0_0, true) => {
                 "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
             }
+            (Format::OpenMetricsText1_0_0, false) => openmetrics::CONTENT_TYPE,
+            (Format::OpenMetricsText1_0_0, true) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::OpenMetricsText0_0_1, _) => openmetrics::CONTENT_TYPE_0_0_1,
         }
     }
 }
@@ -129,17 +151,37 @@ pub enum MetricType {
     Summary,
     /// Anything else.
     Untyped,
+    /// One series per state of a set, the current one at 1, the others at 0 (a gauge in the
+    /// text format 0.0.4; `stateset` in OpenMetrics when its one label is named like the
+    /// family, as OpenMetrics requires).
+    StateSet,
+    /// A series always at 1 whose labels carry information, named `…_info` (a gauge in the
+    /// text format 0.0.4; `info` in OpenMetrics).
+    Info,
 }
 
 impl MetricType {
-    /// The word used on the `# TYPE` line.
+    /// The word used on the `# TYPE` line of the text format 0.0.4.
     pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge | MetricType::StateSet | MetricType::Info => "gauge",
+            MetricType::Histogram => "histogram",
+            MetricType::Summary => "summary",
+            MetricType::Untyped => "untyped",
+        }
+    }
+
+    /// The word used on the `# TYPE` line of OpenMetrics.
+    pub fn openmetrics_str(self) -> &'static str {
         match self {
             MetricType::Counter => "counter",
             MetricType::Gauge => "gauge",
             MetricType::Histogram => "histogram",
             MetricType::Summary => "summary",
-            MetricType::Untyped => "untyped",
+            MetricType::Untyped => "unknown",
+            MetricType::StateSet => "stateset",
+            MetricType::Info => "info",
         }
     }
 
@@ -150,6 +192,23 @@ impl MetricType {
             MetricType::Summary => &["_sum", "_count"],
             _ => &[],
         }
+    }
+
+    /// The other names a family of this type takes in OpenMetrics, from its full name: the
+    /// family name without `_total` (`_info`), and the `_created` samples.
+    pub(crate) fn openmetrics_names(self, full: &str) -> Vec<String> {
+        let family = openmetrics::family_name(full, self);
+        let mut names = Vec::new();
+        if family != full {
+            names.push(family.to_owned());
+        }
+        if matches!(
+            self,
+            MetricType::Counter | MetricType::Histogram | MetricType::Summary
+        ) {
+            names.push(format!("{family}_created"));
+        }
+        names
     }
 }
 
@@ -321,6 +380,10 @@ pub struct FamilyMeta {
     metric_type: MetricType,
     /// `# HELP …\n# TYPE …\n`, as the 0.0.4 text format writes them.
     text_header: String,
+    /// The family's name in OpenMetrics (without `_total` or `_info`).
+    om_family: String,
+    /// `# TYPE …\n# HELP …\n`, as OpenMetrics writes them.
+    om_header: String,
 }
 
 impl FamilyMeta {
@@ -328,11 +391,15 @@ impl FamilyMeta {
     pub fn new(name: impl Into<String>, help: impl Into<String>, metric_type: MetricType) -> Self {
         let (name, help) = (name.into(), help.into());
         let text_header = text::header(&name, &help, metric_type);
+        let om_family = openmetrics::family_name(&name, metric_type).to_owned();
+        let om_header = openmetrics::header(&om_family, &help, metric_type);
         Self {
             name,
             help,
             metric_type,
             text_header,
+            om_family,
+            om_header,
         }
     }
 
@@ -457,20 +524,38 @@ pub struct MetricEncoder<'a> {
 /// The format being written.
 enum Sink<'a> {
     Text(text::Sink<'a>),
+    OpenMetrics(openmetrics::Sink<'a>),
+}
+
+/// What a render writes, beyond the format: the options of the registry.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RenderOptions {
+    /// OpenMetrics `_created` samples.
+    pub(crate) created: bool,
 }
 
 impl<'a> MetricEncoder<'a> {
-    /// An encoder for the family `name` writing `format` into `buf`, with `const_labels`
+    /// An encoder for the family `meta` writing `format` into `buf`, with `const_labels`
     /// (escaped, or empty) on every sample.
     pub(crate) fn new(
         format: Format,
+        options: RenderOptions,
         buf: &'a mut Vec<u8>,
-        name: &'a str,
+        meta: &'a FamilyMeta,
         const_labels: &'a str,
     ) -> Self {
         let sink = match format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
-                Sink::Text(text::Sink::new(buf, name, const_labels))
+                Sink::Text(text::Sink::new(buf, &meta.name, const_labels))
+            }
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
+                Sink::OpenMetrics(openmetrics::Sink::new(
+                    buf,
+                    &meta.name,
+                    &meta.om_family,
+                    const_labels,
+                    options.created,
+                ))
             }
         };
         Self { sink, labels: "" }
@@ -483,8 +568,19 @@ impl<'a> MetricEncoder<'a> {
         MetricEncoder {
             sink: match &mut self.sink {
                 Sink::Text(sink) => Sink::Text(sink.reborrow()),
+                Sink::OpenMetrics(sink) => Sink::OpenMetrics(sink.reborrow()),
             },
             labels,
+        }
+    }
+
+    /// A counter's value with the exemplar kept in `exemplar` (written in OpenMetrics
+    /// only, when one was recorded).
+    #[inline]
+    pub fn counter_with_exemplar<V: EncodeValue>(&mut self, value: V, exemplar: &ExemplarSlot) {
+        match &mut self.sink {
+            Sink::Text(sink) => sink.line(self.labels, "", "", value),
+            Sink::OpenMetrics(sink) => sink.line_with_exemplar(self.labels, value, exemplar),
         }
     }
 
@@ -493,6 +589,7 @@ impl<'a> MetricEncoder<'a> {
     pub fn counter<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
+            Sink::OpenMetrics(sink) => sink.line(self.labels, value),
         }
     }
 
@@ -501,6 +598,7 @@ impl<'a> MetricEncoder<'a> {
     pub fn gauge<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
+            Sink::OpenMetrics(sink) => sink.line(self.labels, value),
         }
     }
 
@@ -510,6 +608,7 @@ impl<'a> MetricEncoder<'a> {
     pub fn state(&mut self, active: bool) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", u64::from(active)),
+            Sink::OpenMetrics(sink) => sink.line(self.labels, u64::from(active)),
         }
     }
 
@@ -518,6 +617,7 @@ impl<'a> MetricEncoder<'a> {
     pub fn untyped<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
+            Sink::OpenMetrics(sink) => sink.line(self.labels, value),
         }
     }
 
@@ -530,8 +630,31 @@ impl<'a> MetricEncoder<'a> {
         counts: impl IntoIterator<Item = u64>,
         sum: f64,
     ) {
+        self.histogram_with_exemplars(buckets, counts, sum, None);
+    }
+
+    /// [`histogram`](Self::histogram) with the exemplars kept per bucket (one slot per
+    /// bucket, `+Inf` last; written in OpenMetrics only).
+    #[inline]
+    pub fn histogram_with_exemplars(
+        &mut self,
+        buckets: &BucketLabels,
+        counts: impl IntoIterator<Item = u64>,
+        sum: f64,
+        exemplars: Option<&[ExemplarSlot]>,
+    ) {
         match &mut self.sink {
             Sink::Text(sink) => sink.histogram(self.labels, &buckets.le, counts, sum),
+            Sink::OpenMetrics(sink) => {
+                sink.histogram(
+                    self.labels,
+                    &buckets.bounds,
+                    &buckets.le,
+                    counts,
+                    sum,
+                    exemplars,
+                );
+            }
         }
     }
 
@@ -547,6 +670,22 @@ impl<'a> MetricEncoder<'a> {
     ) {
         match &mut self.sink {
             Sink::Text(sink) => sink.summary(self.labels, &quantiles.labels, values, sum, count),
+            Sink::OpenMetrics(sink) => {
+                sink.lines_mut()
+                    .summary(self.labels, &quantiles.labels, values, sum, count);
+            }
+        }
+    }
+
+    /// When the series written last (a counter, histogram or summary) was created, in
+    /// seconds since the Unix epoch: a `_created` sample in OpenMetrics when the registry
+    /// writes them ([`RegistryBuilder::created_timestamps`](crate::RegistryBuilder::created_timestamps)),
+    /// nothing otherwise.
+    #[inline]
+    pub fn created(&mut self, seconds: f64) {
+        match &mut self.sink {
+            Sink::Text(_) => {}
+            Sink::OpenMetrics(sink) => sink.created(self.labels, seconds),
         }
     }
 
@@ -555,7 +694,7 @@ impl<'a> MetricEncoder<'a> {
     pub(crate) fn value<V: EncodeValue>(&mut self, metric_type: MetricType, value: V) {
         match metric_type {
             MetricType::Counter => self.counter(value),
-            MetricType::Gauge => self.gauge(value),
+            MetricType::Gauge | MetricType::StateSet | MetricType::Info => self.gauge(value),
             _ => self.untyped(value),
         }
     }
@@ -567,6 +706,7 @@ pub(crate) struct ExpositionWriter<'a> {
     buf: &'a mut Vec<u8>,
     const_labels: &'a str,
     content_type: ContentType,
+    options: RenderOptions,
 }
 
 impl<'a> ExpositionWriter<'a> {
@@ -575,17 +715,19 @@ impl<'a> ExpositionWriter<'a> {
         buf: &'a mut Vec<u8>,
         const_labels: &'a str,
         content_type: ContentType,
+        options: RenderOptions,
     ) -> Self {
         Self {
             buf,
             const_labels,
             content_type,
+            options,
         }
     }
 
-    /// The format being written.
-    pub(crate) fn format(&self) -> Format {
-        self.content_type.format
+    /// The format being written, and the options.
+    pub(crate) fn format(&self) -> (Format, RenderOptions) {
+        (self.content_type.format, self.options)
     }
 
     /// Writes `meta`'s header in this format.
@@ -594,6 +736,9 @@ impl<'a> ExpositionWriter<'a> {
         match self.content_type.format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
                 self.buf.extend_from_slice(meta.text_header.as_bytes());
+            }
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
+                self.buf.extend_from_slice(meta.om_header.as_bytes());
             }
         }
     }
@@ -604,8 +749,9 @@ impl<'a> ExpositionWriter<'a> {
         self.header(meta);
         MetricEncoder::new(
             self.content_type.format,
+            self.options,
             self.buf,
-            &meta.name,
+            meta,
             self.const_labels,
         )
     }
@@ -628,6 +774,9 @@ impl<'a> ExpositionWriter<'a> {
     pub(crate) fn finish(self) {
         match self.content_type.format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {}
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
+                self.buf.extend_from_slice(openmetrics::EOF);
+            }
         }
     }
 
@@ -635,12 +784,12 @@ impl<'a> ExpositionWriter<'a> {
     /// later with [`family_encoded`](Self::family_encoded) (collectors write their
     /// families' samples in any order).
     pub(crate) fn sample_buffer<'b>(
-        format: Format,
+        (format, options): (Format, RenderOptions),
         buf: &'b mut Vec<u8>,
-        name: &'b str,
+        meta: &'b FamilyMeta,
         const_labels: &'b str,
     ) -> MetricEncoder<'b> {
-        MetricEncoder::new(format, buf, name, const_labels)
+        MetricEncoder::new(format, options, buf, meta, const_labels)
     }
 }
 

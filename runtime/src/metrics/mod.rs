@@ -8,6 +8,7 @@
 //! show up in the exposition under a name.
 
 mod counter;
+mod exemplar;
 mod gauge;
 mod histogram;
 mod number;
@@ -15,6 +16,7 @@ mod sharded;
 mod summary;
 
 pub use counter::Counter;
+pub use exemplar::{ExemplarLabels, ExemplarSlot, MAX_EXEMPLAR_CHARS};
 pub use gauge::{Gauge, InFlightGuard};
 pub use histogram::{
     DEFAULT_BUCKETS, Histogram, HistogramTimer, exponential_buckets, linear_buckets,
@@ -30,6 +32,13 @@ use crate::encoding::{MetricEncoder, MetricType};
 
 /// Whether metric updates are compiled out (feature `noop`).
 pub(crate) const NOOP: bool = cfg!(feature = "noop");
+
+/// Now, in seconds since the Unix epoch (a metric's creation time, OpenMetrics `_created`).
+pub(crate) fn now_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
 
 /// A counter of floating-point values (for example seconds spent).
 pub type FloatCounter = Counter<f64>;
