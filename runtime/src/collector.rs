@@ -12,6 +12,7 @@ use crate::encoding::{
 
 /// One family a [`Collector`] writes.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FamilyDesc {
     /// The family's name, without the registry's prefix (counters: with `_total`).
     pub name: Cow<'static, str>,

@@ -20,6 +20,12 @@ use hyper::{Response, StatusCode};
 use crate::encoding::ContentType;
 use crate::registry::Registry;
 
+pub(crate) mod negotiate;
+
+/// How long a request may take to be answered (rendering, or running the readiness checks),
+/// by the exporter and by the axum routes alike.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// One readiness check: a name, a time limit, and the check itself.
@@ -76,8 +82,7 @@ fn metrics_response(
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type.header_value())
         .header(header::VARY, "Accept, Accept-Encoding");
-    if crate::exporter::negotiate::choose_encoding(headers)
-        == crate::exporter::negotiate::Coding::Gzip
+    if negotiate::choose_encoding(headers) == negotiate::Coding::Gzip
         && let Some(compressed) = gzip(&body)
     {
         body = Bytes::from(compressed);
@@ -164,7 +169,7 @@ pub(crate) async fn metrics_shared(
     match tokio::time::timeout(timeout, shared_render(registry, content_type)).await {
         Ok(Ok(body)) => metrics_response(body, content_type, headers),
         Ok(Err(reason)) => {
-            crate::error::report(&crate::Error::Scrape {
+            crate::error::report(&crate::error::Error::Scrape {
                 reason: reason.to_string(),
             });
             text(
@@ -173,7 +178,7 @@ pub(crate) async fn metrics_shared(
             )
         }
         Err(_) => {
-            crate::error::report(&crate::Error::Scrape {
+            crate::error::report(&crate::error::Error::Scrape {
                 reason: format!(
                     "cut after {timeout:?}: rendering the registry takes longer (later scrapes \
                      share the render in progress)"

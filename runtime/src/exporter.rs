@@ -70,7 +70,6 @@
 
 mod access;
 mod io;
-pub(crate) mod negotiate;
 mod slots;
 mod strict;
 #[cfg(feature = "tls")]
@@ -99,8 +98,8 @@ pub use self::access::{Access, DEFAULT_REALM, MAX_WAITING_FOR_HASH, Password};
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use self::tls::TlsConfig;
-use crate::Error;
 use crate::endpoints::{self, ReadinessCheck};
+use crate::error::Error;
 use crate::registry::{Registry, default_registry};
 use access::{Guard, IpNet, Verdict};
 
@@ -109,8 +108,7 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:9184";
 /// How long a client may take to send a request's headers; also the idle time allowed
 /// between two requests on a kept-alive connection, and the time allowed for a TLS handshake.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a request may take to be answered (rendering, or running the readiness checks).
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub use crate::endpoints::DEFAULT_REQUEST_TIMEOUT;
 /// How long writing one answer to a client may take before the connection is closed.
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a graceful shutdown waits for requests in progress.

@@ -6,11 +6,10 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::Error;
 use crate::encoding::{MetricEncoder, MetricType, push_label_pair};
-use crate::labels::{LabelSet, LabelValue};
+use crate::error::Error;
+use crate::labels::LabelSet;
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
-use crate::name::check_user_label_name;
 
 /// How many series an open family holds before further label sets go to its overflow
 /// series (change it with [`Family::with_cardinality_limit`]).
@@ -376,7 +375,7 @@ impl<N: CounterNumber> MetricRef<'_, Counter<N>> {
     }
 }
 
-impl<N: CounterNumber> MetricRef<'_, crate::ShardedCounter<N>> {
+impl<N: CounterNumber> MetricRef<'_, crate::metrics::ShardedCounter<N>> {
     /// Adds one (see [`ShardedCounter::inc`](crate::ShardedCounter::inc)).
     #[inline]
     pub fn inc(&self) {
@@ -424,7 +423,7 @@ impl MetricRef<'_, Histogram> {
     }
 }
 
-impl MetricRef<'_, crate::Summary> {
+impl MetricRef<'_, crate::metrics::Summary> {
     /// Records `v` (see [`Summary::observe`](crate::Summary::observe)).
     #[inline]
     pub fn observe(&self, v: f64) {
@@ -703,11 +702,11 @@ impl<L: LabelSet, N: CounterNumber> Family<L, Counter<N>> {
     }
 }
 
-impl<L: LabelSet, N: CounterNumber> Family<L, crate::ShardedCounter<N>> {
+impl<L: LabelSet, N: CounterNumber> Family<L, crate::metrics::ShardedCounter<N>> {
     /// Adds one to the series for `labels` (to this thread's shard of it).
     #[inline]
     pub fn inc(&self, labels: &L) {
-        self.update(labels, crate::ShardedCounter::inc);
+        self.update(labels, crate::metrics::ShardedCounter::inc);
     }
 
     /// Adds `v` to the series for `labels` (see [`ShardedCounter::inc_by`](crate::ShardedCounter::inc_by)).
@@ -823,131 +822,6 @@ impl<L: LabelSet + 'static, M: EncodeMetric + Clone> EncodeMetric for Family<L, 
     }
 }
 
-/// Which state of a closed [`LabelValue`] enum is current: one gauge series per state,
-/// 1 for the current one and 0 for the others (Python's `Enum` metric, OpenMetrics'
-/// StateSet). Setting it is one atomic store, so a scrape never sees two states at 1.
-///
-/// ```
-/// use promforge::{LabelValue, Registry, StateSet};
-///
-/// #[derive(LabelValue, Clone, Copy)]
-/// enum Status { Stopped, Running, Stopping }
-///
-/// # fn main() -> Result<(), promforge::Error> {
-/// let registry = Registry::new();
-/// let status = StateSet::<Status>::new("status")?;
-/// registry.register("controller_status", "Controller state.", status.clone())?;
-/// status.set(Status::Running);
-/// let text = registry.render();
-/// assert!(text.contains("controller_status{status=\"running\"} 1\n"));
-/// assert!(text.contains("controller_status{status=\"stopped\"} 0\n"));
-/// # Ok(()) }
-/// ```
-pub struct StateSet<E: LabelValue> {
-    inner: Arc<StateInner>,
-    _state: PhantomData<fn(&E)>,
-}
-
-struct StateInner {
-    current: AtomicUsize,
-    /// `label="state"`, escaped, one per state.
-    labels: Box<[String]>,
-    label_name: String,
-}
-
-impl<E: LabelValue> StateSet<E> {
-    /// A state set whose series carry the state in the label `label_name`; the first state
-    /// (index 0) is current until [`set`](Self::set) is called.
-    ///
-    /// `E` must be a closed type (a derived enum or `bool`); an open one is a compile error.
-    pub fn new(label_name: &str) -> Result<Self, Error>
-    where
-        E: crate::labels::ClosedLabelValue,
-    {
-        check_user_label_name(label_name)?;
-        Ok(Self::new_unchecked(label_name))
-    }
-
-    /// [`new`](Self::new) without checking the label name (for names known to be valid).
-    pub(crate) fn new_unchecked(label_name: &str) -> Self {
-        const {
-            assert!(
-                E::CARDINALITY.is_some(),
-                "a StateSet needs a closed LabelValue type: an enum deriving LabelValue, or bool"
-            )
-        };
-        let n = E::CARDINALITY.unwrap_or(0);
-        let labels = (0..n)
-            .map(|i| {
-                let mut s = String::new();
-                push_label_pair(&mut s, label_name, E::value_at(i).unwrap_or(""));
-                s
-            })
-            .collect();
-        Self {
-            inner: Arc::new(StateInner {
-                current: AtomicUsize::new(0),
-                labels,
-                label_name: label_name.to_owned(),
-            }),
-            _state: PhantomData,
-        }
-    }
-
-    /// Makes `state` the current state.
-    #[inline]
-    pub fn set(&self, state: E) {
-        if crate::metrics::NOOP {
-            return;
-        }
-        self.inner.current.store(state.index(), Ordering::Relaxed);
-    }
-
-    /// Whether `state` is the current state.
-    pub fn is(&self, state: &E) -> bool {
-        self.inner.current.load(Ordering::Relaxed) == state.index()
-    }
-
-    /// The current state's label value.
-    pub fn current_value(&self) -> &'static str {
-        E::value_at(self.inner.current.load(Ordering::Relaxed)).unwrap_or("")
-    }
-}
-
-impl<E: LabelValue> Clone for StateSet<E> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-            _state: PhantomData,
-        }
-    }
-}
-
-impl<E: LabelValue> std::fmt::Debug for StateSet<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StateSet")
-            .field("current", &self.current_value())
-            .finish()
-    }
-}
-
-impl<E: LabelValue + 'static> EncodeMetric for StateSet<E> {
-    fn metric_type(&self) -> MetricType {
-        MetricType::StateSet
-    }
-
-    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
-        let current = self.inner.current.load(Ordering::Relaxed);
-        for (i, labels) in self.inner.labels.iter().enumerate() {
-            encoder.with_labels(labels).state(i == current);
-        }
-    }
-
-    fn label_names(&self) -> Vec<&str> {
-        vec![self.inner.label_name.as_str()]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -981,7 +855,7 @@ mod tests {
     }
 
     fn rendered(family: &Family<Path, Counter>) -> String {
-        let r = crate::Registry::new();
+        let r = crate::registry::Registry::new();
         r.register("hits", "Hits.", family.clone())
             .map(drop)
             .unwrap_or_default();
@@ -1037,7 +911,7 @@ mod tests {
     #[test]
     fn removals_and_compactions_under_concurrent_updates_and_scrapes() {
         let family = Family::<Path, Counter>::new().with_cardinality_limit(1_000_000);
-        let r = crate::Registry::new();
+        let r = crate::registry::Registry::new();
         r.register("churn", "Churn.", family.clone())
             .map(drop)
             .unwrap_or_default();
@@ -1148,6 +1022,7 @@ mod tests {
 
     #[test]
     fn derived_enum_values_are_escaped_once_and_matched_in_mixed_sets() {
+        use crate::labels::LabelValue;
         #[derive(crate::LabelValue, Clone, Copy)]
         enum Kind {
             Plain,
@@ -1182,7 +1057,7 @@ mod tests {
         };
         assert_eq!(family.get(&mixed(Kind::Tricky)).get(), 2);
         assert_eq!(family.get(&mixed(Kind::Plain)).get(), 1);
-        let r = crate::Registry::new();
+        let r = crate::registry::Registry::new();
         r.register("mixed", "Mixed.", family.clone())
             .map(drop)
             .unwrap_or_default();

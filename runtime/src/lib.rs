@@ -76,7 +76,7 @@ pub use error::{Error, set_error_handler};
 #[cfg(feature = "exporter")]
 #[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub use exporter::{Exporter, ExporterHandle, exporter};
-pub use family::{DEFAULT_CARDINALITY_LIMIT, Family, MetricRef, OVERFLOW_LABEL_VALUE, StateSet};
+pub use family::{DEFAULT_CARDINALITY_LIMIT, Family, MetricRef, OVERFLOW_LABEL_VALUE};
 pub use group::{
     FromFn, GroupMetric, MetricsGroup, SnapshotGroup, SnapshotSource, register_snapshot,
 };
@@ -86,7 +86,7 @@ pub use http::MetricsLayer;
 pub use labels::{ClosedLabelValue, LabelSet, LabelValue};
 pub use metrics::{
     Counter, DEFAULT_BUCKETS, EncodeMetric, FloatCounter, FloatGauge, Gauge, Histogram,
-    ShardedCounter, Summary, exponential_buckets, linear_buckets,
+    ShardedCounter, StateSet, Summary, exponential_buckets, linear_buckets,
 };
 pub use name::{check_label_name, check_metric_name, check_user_label_name};
 /// Derives [`LabelSet`](trait@LabelSet) for a struct of labels; see the trait.
@@ -108,8 +108,22 @@ pub use registry::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::encoding::push_label_pair;
-    pub use crate::group;
-    pub use crate::instrument;
+    /// What `#[instrument_metrics]` expands to.
+    pub mod instrument {
+        pub use crate::instrument::CallResult;
+        pub use crate::instrument::guard::*;
+        pub use crate::instrument::labeled::*;
+        pub use crate::instrument::outcome::*;
+        pub use crate::instrument::site::*;
+        pub use crate::metrics::{BUCKETS_HTTP, BUCKETS_LATENCY, SummaryOptions};
+    }
+    /// What `#[derive(MetricsGroup)]` expands to.
+    pub mod group {
+        pub use crate::group::support::*;
+        pub use crate::group::{
+            FromFn, GroupMetric, MetricsGroup, SnapshotGroup, SnapshotSource, register_snapshot,
+        };
+    }
     pub use crate::labels::derive_support;
     pub use crate::labels::{ClosedLabelValue, LabelSet, LabelValue};
     pub use crate::registry::Registry;

@@ -1,6 +1,6 @@
 //! Prometheus naming rules, checked at run time (the macros check the same rules at compile time).
 
-use crate::Error;
+use crate::error::Error;
 
 /// Checks a metric name against `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 pub fn check_metric_name(name: &str) -> Result<(), Error> {

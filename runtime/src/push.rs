@@ -18,8 +18,8 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
-use crate::Error;
 use crate::encoding::Format;
+use crate::error::Error;
 use crate::registry::Registry;
 
 /// The formats the Pushgateway decodes a push in, in the order promforge prefers them: the
@@ -113,7 +113,7 @@ impl PushGateway {
         let mut path = format!("{}/metrics", self.base_path);
         push_segment(&mut path, "job", job);
         for (name, value) in grouping {
-            crate::check_label_name(name)?;
+            crate::name::check_label_name(name)?;
             if *name == "job" {
                 return Err(Error::InvalidLabelName {
                     name: (*name).to_owned(),

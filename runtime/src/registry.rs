@@ -4,11 +4,11 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
-use crate::Error;
 use crate::collector::{Collector, CollectorEntry};
 use crate::encoding::{
     ContentType, ExpositionWriter, FamilyMeta, MetricType, RenderOptions, push_label_pair,
 };
+use crate::error::Error;
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::{check_metric_name, check_user_label_name};
 
@@ -596,8 +596,12 @@ impl Registry {
 
     /// Registers and returns a new [`ShardedCounter`](crate::ShardedCounter): a counter for
     /// hot paths that many threads update at once.
-    pub fn sharded_counter(&self, name: &str, help: &str) -> Result<crate::ShardedCounter, Error> {
-        let counter = crate::ShardedCounter::new();
+    pub fn sharded_counter(
+        &self,
+        name: &str,
+        help: &str,
+    ) -> Result<crate::metrics::ShardedCounter, Error> {
+        let counter = crate::metrics::ShardedCounter::new();
         self.register(name, help, counter.clone())?;
         Ok(counter)
     }
@@ -692,9 +696,11 @@ impl Registry {
     /// every endpoint goes through. Reuse one buffer across scrapes to render without
     /// allocating: numbers are written straight from the metrics' atomics.
     pub fn render_into_as(&self, buf: &mut Vec<u8>, format: impl Into<ContentType>) {
-        self.inner
-            .sites_registered
-            .call_once_force(|_| crate::instrument::preregister_sites(self));
+        self.inner.sites_registered.call_once_force(|_| {
+            for hook in inventory::iter::<FirstRender> {
+                (hook.0)(self);
+            }
+        });
         let start = buf.len();
         buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
         let state = self.read_state();
@@ -778,6 +784,13 @@ impl std::fmt::Debug for Registry {
             .finish()
     }
 }
+
+/// Work a layer above the registry has done at each registry's first render (the
+/// instrumented call sites make their series, at 0): submitted with `inventory`, so that the
+/// registry does not import the layers that use it.
+pub(crate) struct FirstRender(pub(crate) fn(&Registry));
+
+inventory::collect!(FirstRender);
 
 #[cfg(test)]
 mod tests {

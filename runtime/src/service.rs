@@ -15,8 +15,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
 use crate::encoding::{MetricType, push_label_pair};
+use crate::error::Error;
+use crate::metrics::Gauge;
 use crate::registry::Registry;
-use crate::{Error, Gauge};
 
 /// When the process started using promforge (in practice: when it started).
 static STARTED: LazyLock<(Instant, SystemTime)> =
@@ -105,7 +106,7 @@ pub fn register_build_info(
         revision: String,
     }
     let name = format!("{}_build_info", crate_name.replace(['-', '.'], "_"));
-    let family = crate::Family::<BuildLabels, Gauge>::new();
+    let family = crate::family::Family::<BuildLabels, Gauge>::new();
     let full = registry.register_as(
         &name,
         &format!("Build information of {crate_name}: always 1, the labels carry the build."),

@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use crate::Error;
 use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
 use crate::encoding::{MetricType, push_label_pair};
+use crate::error::Error;
 use crate::registry::Registry;
 
 #[derive(Default)]

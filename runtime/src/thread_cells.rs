@@ -466,7 +466,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_threads_cells_add_up() -> Result<(), crate::Error> {
+    fn every_threads_cells_add_up() -> Result<(), crate::error::Error> {
         let cells = Arc::new(SiteCells::new(Histogram::with_buckets(&[0.1, 1.0])?));
         std::thread::scope(|s| {
             for t in 0..4 {
@@ -496,7 +496,7 @@ mod tests {
         });
         assert_eq!(cells.in_flight(), 3);
 
-        let r = crate::Registry::new();
+        let r = crate::registry::Registry::new();
         r.register("site", "Site.", DurationSeries::Site(cells.clone()))?;
         let text = r.render();
         assert!(text.contains("site_bucket{le=\"0.1\"} 2000\n"), "{text}");
@@ -510,7 +510,7 @@ mod tests {
     /// Calls made from thread-local destructors, before and after the thread gave its slot
     /// back, and on a thread that never had one: all counted, nothing panics.
     #[test]
-    fn calls_during_thread_exit_are_counted() -> Result<(), crate::Error> {
+    fn calls_during_thread_exit_are_counted() -> Result<(), crate::error::Error> {
         struct CallsOnDrop(Arc<SiteCells>);
         impl Drop for CallsOnDrop {
             fn drop(&mut self) {
@@ -569,7 +569,7 @@ mod tests {
     /// the difference negative, which is clamped; the value never exceeds what was in
     /// flight when the starts were read.
     #[test]
-    fn in_flight_is_never_negative() -> Result<(), crate::Error> {
+    fn in_flight_is_never_negative() -> Result<(), crate::error::Error> {
         let cells = SiteCells::new(Histogram::with_buckets(&[1.0])?);
         let started = cells.total(|c| c.started.load(Ordering::Acquire));
         // Between the readings: a call starts elsewhere and ends here.

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::collector::{Collector, CollectorEncoder, FamilyDesc};
 use crate::encoding::MetricType;
+use crate::error::Error;
+use crate::metrics::Histogram;
 use crate::registry::Registry;
-use crate::{Error, Histogram};
 
 /// Lag buckets, in seconds: 100 µs to 5 s.
 pub const LAG_BUCKETS: &[f64] = &[

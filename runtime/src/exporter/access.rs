@@ -14,8 +14,8 @@ use hyper::{Response, StatusCode};
 use subtle::{Choice, ConstantTimeEq as _};
 use tokio::sync::Semaphore;
 
-use crate::Error;
 use crate::endpoints;
+use crate::error::Error;
 
 /// A password for HTTP Basic auth: given in plain text, or as a bcrypt or Argon2 hash.
 ///

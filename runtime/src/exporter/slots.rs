@@ -187,7 +187,7 @@ impl Drop for Serving {
 
 /// Reports `count` shed connections through the error handler.
 pub(crate) fn report_shed(count: u64, limit: usize) {
-    crate::error::report(&crate::Error::ConnectionsShed {
+    crate::error::report(&crate::error::Error::ConnectionsShed {
         closed: count,
         limit,
     });

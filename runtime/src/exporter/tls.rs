@@ -9,7 +9,7 @@ use rustls::server::{ServerConfig, WebPkiClientVerifier};
 use rustls_pki_types::pem::{self, PemObject as _};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::Error;
+use crate::error::Error;
 
 /// The largest PEM file read (certificates and keys are a few kilobytes).
 const MAX_PEM_BYTES: u64 = 1024 * 1024;

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{CounterNumber, EncodeMetric, ExemplarLabels, ExemplarSlot};
-use crate::Error;
 use crate::encoding::{MetricEncoder, MetricType};
+use crate::error::Error;
 
 /// A value that only goes up: requests served, bytes sent, errors seen.
 ///

@@ -11,8 +11,8 @@
 use std::cell::RefCell;
 use std::sync::{Mutex, TryLockError};
 
-use crate::Error;
 use crate::encoding::{EncodeValue, push_label_pair};
+use crate::error::Error;
 use crate::labels::LabelSet;
 
 /// The most characters OpenMetrics allows in an exemplar's label names and values

@@ -3,14 +3,22 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::{EncodeMetric, ExemplarLabels, ExemplarSlot, Number};
-use crate::Error;
 use crate::encoding::{BucketLabels, MetricEncoder, MetricType};
+use crate::error::Error;
 
 /// The buckets [`Histogram::new`] uses, in seconds: the same defaults as the other Prometheus
 /// clients (5 ms to 10 s), so dashboards written for them work unchanged.
 pub const DEFAULT_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// Function latency buckets, in seconds: 1 ms to 10 s (`#[instrument_metrics]`'s default).
+pub const BUCKETS_LATENCY: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// HTTP request latency buckets, in seconds: 10 ms to 10 s (the HTTP middleware's default).
+pub const BUCKETS_HTTP: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// Observations (latencies, sizes) counted into buckets, exposed as `_bucket{le="…"}`,
 /// `_sum` and `_count`.

@@ -197,15 +197,15 @@ mod tests {
     }
 
     #[test]
-    fn renders_like_a_counter() -> Result<(), crate::Error> {
-        let r = crate::Registry::new();
+    fn renders_like_a_counter() -> Result<(), crate::error::Error> {
+        let r = crate::registry::Registry::new();
         let c = r.sharded_counter("hot_hits", "Hot hits.")?;
         c.inc_by(3);
         #[derive(crate::LabelSet)]
         struct Worker {
             worker: u8,
         }
-        let family = crate::Family::<Worker, ShardedCounter>::new();
+        let family = crate::family::Family::<Worker, ShardedCounter>::new();
         r.register("worker_hits", "Hits by worker.", family.clone())?;
         std::thread::scope(|s| {
             for _ in 0..3 {

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 use sketches_ddsketch::{Config, DDSketch};
 
 use super::EncodeMetric;
-use crate::Error;
 use crate::encoding::{MetricEncoder, MetricType, QuantileLabels};
+use crate::error::Error;
 
 /// The quantiles a [`Summary`] reports unless told otherwise: p50, p90, p95, p99.
 pub const DEFAULT_QUANTILES: &[f64] = &[0.5, 0.9, 0.95, 0.99];
@@ -389,6 +389,7 @@ impl EncodeMetric for Summary {
 /// `#[metric(quantiles = […])]`): each setting not given keeps the default of [`Summary`].
 /// Built with the `const fn` setters from [`SummaryOptions::new`].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SummaryOptions {
     /// The quantiles reported.
     pub quantiles: Option<&'static [f64]>,
