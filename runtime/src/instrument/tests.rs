@@ -23,6 +23,7 @@ const fn config(name: &'static str, summary: Option<SummaryOptions>) -> SiteConf
         calls: true,
         duration: true,
         in_flight: true,
+        exemplars: true,
     }
 }
 
@@ -261,6 +262,7 @@ mod noop {
         calls: true,
         duration: true,
         in_flight: true,
+        exemplars: true,
     });
 
     #[test]

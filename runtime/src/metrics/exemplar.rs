@@ -9,7 +9,7 @@
 //! exemplar never touches a slot.
 
 use std::cell::RefCell;
-use std::sync::{Mutex, TryLockError};
+use std::sync::{Mutex, OnceLock, TryLockError};
 
 use crate::encoding::{EncodeValue, push_label_pair};
 use crate::error::Error;
@@ -207,6 +207,158 @@ impl ExemplarSlot {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         (!stored.labels.is_empty()).then(|| (stored.labels.clone(), stored.value))
+    }
+}
+
+/// The trace and span an update happened in: what an automatic exemplar records, as
+/// `trace_id="<32 hex digits>",span_id="<16 hex digits>"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceContext {
+    /// The W3C trace id.
+    pub trace_id: [u8; 16],
+    /// The span id.
+    pub span_id: [u8; 8],
+}
+
+/// Where automatic exemplars take the current trace from: a function returning the
+/// current *sampled* span's ids, or `None` outside of one.
+pub type ExemplarSource = fn() -> Option<TraceContext>;
+
+static SOURCE: OnceLock<ExemplarSource> = OnceLock::new();
+
+/// Sets where automatic exemplars come from, once per process: every
+/// [`Histogram::observe`](crate::Histogram::observe) (and so every instrumented function's
+/// and HTTP layer's duration) made while `source` returns a trace keeps it as its
+/// bucket's exemplar. With feature `opentelemetry` the default source is the current
+/// `tracing` span's OpenTelemetry context (or OpenTelemetry's current context); this hook
+/// serves other tracers. Errors when a source was set already.
+///
+/// ```
+/// use promforge::metrics::{TraceContext, set_exemplar_source};
+///
+/// fn current() -> Option<TraceContext> {
+///     // Ask your tracer for the current sampled span here.
+///     Some(TraceContext { trace_id: [0x4b; 16], span_id: [0x0f; 8] })
+/// }
+///
+/// # fn main() -> Result<(), promforge::Error> {
+/// set_exemplar_source(current)?;
+/// let registry = promforge::Registry::new();
+/// registry.histogram("latency_seconds", "Latency.", &[1.0])?.observe(0.5);
+/// let text = registry.render_as(promforge::encoding::Format::OpenMetricsText1_0_0);
+/// assert!(text.contains("# {trace_id=\"4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b\",span_id=\"0f0f0f0f0f0f0f0f\"} 0.5"));
+/// # Ok(()) }
+/// ```
+pub fn set_exemplar_source(source: ExemplarSource) -> Result<(), Error> {
+    SOURCE.set(source).map_err(|_| Error::InvalidExemplar {
+        reason: "an exemplar source was set already (set_exemplar_source works once per process)"
+            .to_owned(),
+    })
+}
+
+/// The current trace, from the source set with [`set_exemplar_source`] or the default one.
+#[inline]
+pub(crate) fn current_trace() -> Option<TraceContext> {
+    match SOURCE.get() {
+        Some(source) => source(),
+        None => default_source(),
+    }
+}
+
+#[cfg(not(feature = "opentelemetry"))]
+#[inline]
+fn default_source() -> Option<TraceContext> {
+    None
+}
+
+/// The current `tracing` span's OpenTelemetry context, or OpenTelemetry's own current
+/// context outside of one: its ids when it is valid and sampled.
+#[cfg(feature = "opentelemetry")]
+fn default_source() -> Option<TraceContext> {
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let span = tracing::Span::current();
+    let context = if span.is_none() {
+        opentelemetry::Context::current()
+    } else {
+        span.context()
+    };
+    let span = context.span();
+    let ids = span.span_context();
+    (ids.is_valid() && ids.is_sampled()).then(|| TraceContext {
+        trace_id: ids.trace_id().to_bytes(),
+        span_id: ids.span_id().to_bytes(),
+    })
+}
+
+impl ExemplarSlot {
+    /// Records `trace` as the exemplar of an observation of `value`.
+    #[cold]
+    pub(crate) fn record_trace(&self, trace: &TraceContext, value: f64) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 11 + 32 + 10 + 16 + 1];
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            for b in bytes {
+                if let Some(slot) = text.get_mut(at) {
+                    *slot = *b;
+                }
+                at += 1;
+            }
+        };
+        put(b"trace_id=\"");
+        for b in trace.trace_id {
+            put(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        put(b"\",span_id=\"");
+        for b in trace.span_id {
+            put(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        put(b"\"");
+        if let Ok(labels) = std::str::from_utf8(text.get(..at).unwrap_or_default()) {
+            self.store(labels, value);
+        }
+    }
+}
+
+thread_local! {
+    /// Set while an instrumented call with `exemplars = false` records its duration.
+    static OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Turns automatic exemplars off on this thread while it lives.
+pub(crate) struct ExemplarsOff(());
+
+impl ExemplarsOff {
+    pub(crate) fn new() -> Self {
+        let _ = OFF.try_with(|off| off.set(true));
+        Self(())
+    }
+}
+
+impl Drop for ExemplarsOff {
+    fn drop(&mut self) {
+        let _ = OFF.try_with(|off| off.set(false));
+    }
+}
+
+/// Records the current trace (if any) as the exemplar of an observation of `value` in
+/// bucket `bucket` of `slots` (made at the first exemplar, `n` of them).
+#[inline]
+pub(crate) fn auto_exemplar(
+    slots: &OnceLock<Box<[ExemplarSlot]>>,
+    n: usize,
+    bucket: usize,
+    value: f64,
+) {
+    if let Some(trace) = current_trace() {
+        if OFF.try_with(std::cell::Cell::get).unwrap_or(false) {
+            return;
+        }
+        let slots = slots.get_or_init(|| (0..n).map(|_| ExemplarSlot::new()).collect());
+        if let Some(slot) = slots.get(bucket) {
+            slot.record_trace(&trace, value);
+        }
     }
 }
 

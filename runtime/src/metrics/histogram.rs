@@ -88,10 +88,12 @@ impl Histogram {
             return;
         }
         let core = &*self.core;
-        if let Some(bucket) = core.counts.get(self.bucket_of(v)) {
-            bucket.fetch_add(1, Ordering::Relaxed);
+        let bucket = self.bucket_of(v);
+        if let Some(count) = core.counts.get(bucket) {
+            count.fetch_add(1, Ordering::Relaxed);
         }
         f64::atomic_add(&core.sum, v);
+        super::auto_exemplar(&core.exemplars, core.counts.len(), bucket, v);
     }
 
     /// Records one observation and keeps `labels` (a trace id, typically) as the exemplar
@@ -267,13 +269,9 @@ impl Histogram {
         encoder: &mut MetricEncoder<'_>,
         counts: impl Iterator<Item = u64>,
         sum: f64,
+        exemplars: Option<&[ExemplarSlot]>,
     ) {
-        encoder.histogram_with_exemplars(
-            &self.core.buckets,
-            counts,
-            sum,
-            self.core.exemplars.get().map(|e| &e[..]),
-        );
+        encoder.histogram_with_exemplars(&self.core.buckets, counts, sum, exemplars);
         encoder.created(self.core.created);
     }
 }
@@ -285,7 +283,8 @@ impl EncodeMetric for Histogram {
 
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let counts = self.core.counts.iter().map(|c| c.load(Ordering::Relaxed));
-        self.encode_counts(encoder, counts, self.sum());
+        let exemplars = self.core.exemplars.get().map(|e| &e[..]);
+        self.encode_counts(encoder, counts, self.sum(), exemplars);
     }
 }
 

@@ -17,7 +17,11 @@ mod state_set;
 mod summary;
 
 pub use counter::Counter;
-pub use exemplar::{ExemplarLabels, ExemplarSlot, MAX_EXEMPLAR_CHARS};
+pub use exemplar::{
+    ExemplarLabels, ExemplarSlot, ExemplarSource, MAX_EXEMPLAR_CHARS, TraceContext,
+    set_exemplar_source,
+};
+pub(crate) use exemplar::{ExemplarsOff, auto_exemplar};
 pub use gauge::{Gauge, InFlightGuard};
 pub use histogram::{
     BUCKETS_HTTP, BUCKETS_LATENCY, DEFAULT_BUCKETS, Histogram, HistogramTimer, exponential_buckets,
