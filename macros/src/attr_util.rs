@@ -122,8 +122,8 @@ mod tests {
 
     #[test]
     fn floats_and_text() {
-        assert_eq!(float(-1.5).to_string(), "- 1.5f64");
-        assert_eq!(float(0.001).to_string(), "0.001f64");
+        assert!(crate::test_util::Expansion::new(float(-1.5)).is("-1.5f64"));
+        assert!(crate::test_util::Expansion::new(float(0.001)).is("0.001f64"));
         let expr: Expr = syn::parse_str("- 1").expect("expression");
         assert_eq!(tokens_text(&expr), "-1");
     }

@@ -12,10 +12,12 @@ use quote::{ToTokens, quote};
 use syn::{Expr, ExprArray, ExprCall, ExprLit, Lit, LitStr};
 
 use crate::attr_util::{float, number, tokens_text};
+use promforge_rules::{BoundsCheck, BucketError, Generator, MAX_GENERATED_BOUNDS};
+
 use crate::symbol::{self, EXPONENTIAL, HTTP, LATENCY, LINEAR, Symbol};
 
-/// The most bounds a generator may compute, and the most slices of a summary's window.
-pub(crate) const MAX_COUNT: usize = 1000;
+/// The most slices of a summary's window (the runtime's rule).
+pub(crate) const MAX_COUNT: usize = promforge_rules::MAX_AGE_BUCKETS;
 
 /// A histogram's upper bounds.
 pub(crate) enum Buckets {
@@ -164,7 +166,10 @@ fn list(array: &ExprArray) -> syn::Result<Vec<f64>> {
     }
     let mut errors = Errors::default();
     let mut bounds = Vec::with_capacity(array.elems.len());
-    let mut previous: Option<(f64, &Expr)> = None;
+    // The runtime's rule, one bound at a time, so that each wrong one is reported on its
+    // token.
+    let mut check = BoundsCheck::new();
+    let mut previous: Option<&Expr> = None;
     for elem in &array.elems {
         let Some(bound) = number(elem) else {
             errors.at(
@@ -174,30 +179,28 @@ fn list(array: &ExprArray) -> syn::Result<Vec<f64>> {
             );
             continue;
         };
-        if !bound.is_finite() {
-            errors.at(
+        match check.push(bound) {
+            Ok(()) => {
+                previous = Some(elem);
+                bounds.push(bound);
+            }
+            Err(BucketError::NotIncreasing { .. }) => errors.at(
+                elem,
+                format!(
+                    "bucket upper bounds must be strictly increasing: `{}` comes after `{}`",
+                    tokens_text(elem),
+                    previous.map(tokens_text).unwrap_or_default()
+                ),
+            ),
+            Err(_) => errors.at(
                 elem,
                 format!(
                     "the bucket upper bound `{}` is not a finite number (the `+Inf` bucket \
                      is always added)",
                     tokens_text(elem)
                 ),
-            );
-            continue;
+            ),
         }
-        if let Some((_, before)) = previous.filter(|&(before, _)| bound <= before) {
-            errors.at(
-                elem,
-                format!(
-                    "bucket upper bounds must be strictly increasing: `{}` comes after `{}`",
-                    tokens_text(elem),
-                    tokens_text(before)
-                ),
-            );
-            continue;
-        }
-        previous = Some((bound, elem));
-        bounds.push(bound);
     }
     errors.finish(bounds)
 }
@@ -220,6 +223,11 @@ fn generated(call: &ExprCall) -> syn::Result<Vec<f64>> {
         }
     };
     let exponential = generator == EXPONENTIAL;
+    let rule = if exponential {
+        Generator::Exponential
+    } else {
+        Generator::Linear
+    };
     let (second, example) = if exponential {
         ("factor", "exponential(0.001, 2.0, 10)")
     } else {
@@ -248,7 +256,8 @@ fn generated(call: &ExprCall) -> syn::Result<Vec<f64>> {
     };
     let start = argument(start_arg, "start");
     let step = argument(step_arg, second);
-    if start.is_some_and(|start| exponential && start <= 0.0) {
+    // The runtime's rules (`promforge_rules::Generator`), each on its argument's token.
+    if start.is_some_and(|start| !rule.start_ok(start)) {
         errors.at(
             start_arg,
             format!(
@@ -259,7 +268,7 @@ fn generated(call: &ExprCall) -> syn::Result<Vec<f64>> {
         );
     }
     match step {
-        Some(factor) if exponential && factor <= 1.0 => errors.at(
+        Some(step) if !rule.step_ok(step) && exponential => errors.at(
             step_arg,
             format!(
                 "the factor of exponential buckets must be greater than 1, and `{}` is not: \
@@ -267,7 +276,7 @@ fn generated(call: &ExprCall) -> syn::Result<Vec<f64>> {
                 tokens_text(step_arg)
             ),
         ),
-        Some(width) if !exponential && width <= 0.0 => errors.at(
+        Some(step) if !rule.step_ok(step) => errors.at(
             step_arg,
             format!(
                 "the width of linear buckets must be greater than 0, and `{}` is not: each \
@@ -278,13 +287,14 @@ fn generated(call: &ExprCall) -> syn::Result<Vec<f64>> {
         _ => {}
     }
     let count = match whole_number(count_arg) {
-        Some(count) if (1..=MAX_COUNT).contains(&count) => Some(count),
+        Some(count) if Generator::count_ok(count) => Some(count),
         _ => {
             errors.at(
                 count_arg,
                 format!(
-                    "the count of `{generator}(…)` is a whole number from 1 to {MAX_COUNT}: \
-                     how many bounds to make (the `+Inf` bucket is always added)"
+                    "the count of `{generator}(…)` is a whole number from 1 to \
+                     {MAX_GENERATED_BOUNDS}: how many bounds to make (the `+Inf` bucket is \
+                     always added)"
                 ),
             );
             None
@@ -295,59 +305,28 @@ fn generated(call: &ExprCall) -> syn::Result<Vec<f64>> {
         return errors.finish(Vec::new());
     };
     errors.finish(())?;
-    let bounds = if exponential {
-        exponential_bounds(start, step, count)
-    } else {
-        linear_bounds(start, step, count)
-    };
-    if let Some(i) = bounds.iter().position(|bound| !bound.is_finite()) {
-        return Err(syn::Error::new_spanned(
+    match rule.bounds(start, step, count) {
+        Ok(bounds) => Ok(bounds),
+        Err(BucketError::NotFinite { index, .. }) => Err(syn::Error::new_spanned(
             call,
             format!(
                 "`{}` overflows: bound {} is not a finite number; use a smaller start, {second} \
                  or count",
                 tokens_text(call),
-                i + 1
+                index + 1
             ),
-        ));
-    }
-    if let Some(pair) = bounds.windows(2).find(|pair| pair[1] <= pair[0]) {
-        return Err(syn::Error::new_spanned(
+        )),
+        Err(BucketError::NotIncreasing { before, after, .. }) => Err(syn::Error::new_spanned(
             call,
             format!(
                 "`{}` makes bounds that are not strictly increasing once rounded to 15 \
-                 significant digits (`{}` comes after `{}`): use a larger {second}",
+                 significant digits (`{after}` comes after `{before}`): use a larger {second}",
                 tokens_text(call),
-                pair[1],
-                pair[0]
             ),
-        ));
+        )),
+        // The arguments were checked above, one by one.
+        Err(other) => Err(syn::Error::new_spanned(call, other)),
     }
-    Ok(bounds)
-}
-
-/// A bound rounded to 15 significant digits, as the runtime rounds the bounds it computes
-/// (`0.3`, not `0.30000000000000004`).
-fn round_bound(bound: f64) -> f64 {
-    format!("{bound:.14e}").parse().unwrap_or(bound)
-}
-
-/// The runtime's `exponential_buckets`: each bound the one before times `factor`.
-fn exponential_bounds(start: f64, factor: f64, count: usize) -> Vec<f64> {
-    (0..count)
-        .scan(start, |bound, _| {
-            let value = *bound;
-            *bound *= factor;
-            Some(round_bound(value))
-        })
-        .collect()
-}
-
-/// The runtime's `linear_buckets`: `start + width × i`.
-fn linear_bounds(start: f64, width: f64, count: usize) -> Vec<f64> {
-    (0..count)
-        .map(|i| round_bound(start + width * i as f64))
-        .collect()
 }
 
 /// An integer literal's value (no sign, no float).
@@ -420,7 +399,7 @@ pub(crate) fn parse_quantiles(expr: &Expr) -> syn::Result<Vec<f64>> {
             errors.at(elem, "a quantile is a float literal, like `0.99`");
             continue;
         };
-        if !(quantile > 0.0 && quantile < 1.0) {
+        if !promforge_rules::quantile_ok(quantile) {
             errors.at(
                 elem,
                 format!(
@@ -511,7 +490,7 @@ pub(crate) fn parse_max_age(literal: &LitStr) -> syn::Result<Duration> {
 /// `age_buckets = 5`: a whole number from 1 to [`MAX_COUNT`].
 pub(crate) fn parse_age_buckets(expr: &Expr) -> syn::Result<usize> {
     match whole_number(expr) {
-        Some(count) if (1..=MAX_COUNT).contains(&count) => Ok(count),
+        Some(count) if promforge_rules::age_buckets_ok(count) => Ok(count),
         _ => Err(syn::Error::new_spanned(
             expr,
             format!(
@@ -562,9 +541,7 @@ mod tests {
                 .starts_with("expected the bucket upper bounds: a list like")
         );
         assert_eq!(
-            buckets("[1.0, 0.5, 0.5, x, 1e999]", false)
-                .err()
-                .unwrap_or_default(),
+            buckets("[1.0, 0.5, 0.5, x, 1e999]", false).expect_err("an error"),
             [
                 "bucket upper bounds must be strictly increasing: `0.5` comes after `1.0`",
                 "bucket upper bounds must be strictly increasing: `0.5` comes after `1.0`",
@@ -605,7 +582,7 @@ mod tests {
 
     #[test]
     fn generator_mistakes_point_at_the_argument() {
-        let errors = |text| buckets(text, false).err().unwrap_or_default();
+        let errors = |text| buckets(text, false).expect_err("an error");
         assert_eq!(
             errors("exponential(0, 1.0, 0)"),
             [
@@ -649,9 +626,7 @@ mod tests {
     fn quantile_lists() {
         assert_eq!(quantiles("[0.99, 0.5]"), Ok(vec![0.99, 0.5]));
         assert_eq!(
-            quantiles("[0.5, 1.0, 0, -0.5, 0.50, x]")
-                .err()
-                .unwrap_or_default(),
+            quantiles("[0.5, 1.0, 0, -0.5, 0.50, x]").expect_err("an error"),
             [
                 "the quantile `1.0` is not strictly between 0 and 1: a quantile is a \
                  fraction, like `0.5` (the median) or `0.99`",
@@ -711,11 +686,11 @@ mod tests {
             max_age: Some(Duration::from_secs(300)),
             age_buckets: Some(5),
         };
-        assert_eq!(
-            options.setters().to_string().replace(' ', ""),
-            ".quantiles(&[0.5f64,0.99f64]).max_age(::core::time::Duration::from_millis(\
-             300000u64)).age_buckets(5usize)"
-        );
+        assert!(crate::test_util::Expansion::new(options.setters()).is(
+            ".quantiles(&[0.5f64, 0.99f64])\
+             .max_age(::core::time::Duration::from_millis(300000u64))\
+             .age_buckets(5usize)"
+        ));
         assert!(SummaryOptions::default().setters().is_empty());
     }
 }

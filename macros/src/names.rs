@@ -1,28 +1,26 @@
 //! Prometheus naming rules checked at compile time (metric names and prefixes, label
 //! names), and the case rules of label values.
 
-/// Checks a metric name, or the part of one after a prefix (`prefixed`: it may then start
-/// with a digit). The error is a sentence for a compile error.
+use promforge_rules::{LabelNameError, MetricNameError};
+
+/// Checks a metric name, or the part of one after a prefix (`prefixed`: it is then checked
+/// joined to a prefix, as the runtime checks it, so it may start with a digit). The rule is
+/// `promforge_rules::check_metric_name`, the runtime's; the error is a sentence for a
+/// compile error.
 pub(crate) fn check_metric_name(name: &str, prefixed: bool) -> Result<(), String> {
-    let mut chars = name.chars();
-    let valid = match chars.next() {
-        None => return Err("a metric name cannot be empty".to_owned()),
-        Some(first) => {
-            (first.is_ascii_alphabetic()
-                || first == '_'
-                || first == ':'
-                || (prefixed && first.is_ascii_digit()))
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-        }
-    };
-    if valid {
-        Ok(())
+    let checked = if prefixed && !name.is_empty() {
+        promforge_rules::join_name("a", name)
     } else {
-        Err(format!(
+        name.to_owned()
+    };
+    match promforge_rules::check_metric_name(&checked) {
+        Ok(()) => Ok(()),
+        Err(MetricNameError::Empty) => Err("a metric name cannot be empty".to_owned()),
+        Err(MetricNameError::First | MetricNameError::Char) => Err(format!(
             "`{name}` is not a valid metric name: Prometheus metric names match \
              `[a-zA-Z_:][a-zA-Z0-9_:]*` (ASCII letters, digits, `_` and `:`, not starting \
              with a digit)"
-        ))
+        )),
     }
 }
 
@@ -40,42 +38,31 @@ pub(crate) fn check_prefix(prefix: &str) -> Result<(), String> {
     })
 }
 
-/// Checks a label name written by the user: `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`
-/// (reserved for Prometheus), not `le` or `quantile` (written by histograms and summaries).
-/// The error is a sentence for a compile error.
+/// Checks a label name written by the user (`promforge_rules::check_user_label_name`, the
+/// runtime's rule): `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved for
+/// Prometheus), not `le` or `quantile` (written by histograms and summaries). The error is
+/// a sentence for a compile error.
 pub(crate) fn check_label_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let valid = match chars.next() {
-        None => return Err("a label name cannot be empty".to_owned()),
-        Some(first) => {
-            (first.is_ascii_alphabetic() || first == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }
-    };
-    if !valid {
-        return Err(format!(
+    match promforge_rules::check_user_label_name(name) {
+        Ok(()) => Ok(()),
+        Err(LabelNameError::Empty) => Err("a label name cannot be empty".to_owned()),
+        Err(LabelNameError::First | LabelNameError::Char) => Err(format!(
             "`{name}` is not a valid label name: Prometheus label names match \
              `[a-zA-Z_][a-zA-Z0-9_]*` (ASCII letters, digits and `_`, not starting with a digit)"
-        ));
-    }
-    if name.starts_with("__") {
-        return Err(format!(
+        )),
+        Err(LabelNameError::DoubleUnderscore) => Err(format!(
             "`{name}` is a reserved label name: names starting with `__` are for Prometheus' \
              internal use"
-        ));
-    }
-    match name {
-        "le" => Err(
+        )),
+        Err(LabelNameError::Reserved) if name == "le" => Err(
             "`le` is a reserved label name: histograms write it for their bucket \
                      bounds; give the label another name with #[label(rename = \"…\")]"
                 .to_owned(),
         ),
-        "quantile" => Err(
-            "`quantile` is a reserved label name: summaries write it for their \
-                           quantiles; give the label another name with #[label(rename = \"…\")]"
-                .to_owned(),
-        ),
-        _ => Ok(()),
+        Err(LabelNameError::Reserved) => Err(format!(
+            "`{name}` is a reserved label name: summaries write it for their \
+             quantiles; give the label another name with #[label(rename = \"…\")]"
+        )),
     }
 }
 

@@ -28,6 +28,38 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
+/// What the routes serve, however they are served (the exporter's own server or the axum
+/// routes): the registry, the metrics path, the readiness checks, and how long one answer
+/// may take. Each builder sets these once, here.
+pub(crate) struct Settings {
+    pub(crate) registry: Registry,
+    pub(crate) metrics_path: String,
+    pub(crate) checks: Vec<ReadinessCheck>,
+    pub(crate) request_timeout: Duration,
+}
+
+impl Settings {
+    /// The defaults: `/metrics`, no readiness check, [`DEFAULT_REQUEST_TIMEOUT`].
+    pub(crate) fn new(registry: Registry) -> Self {
+        Self {
+            registry,
+            metrics_path: "/metrics".to_owned(),
+            checks: Vec::new(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    /// Serves metrics on `path` (normalized: a leading `/`).
+    pub(crate) fn set_metrics_path(&mut self, path: String) {
+        self.metrics_path = normalize_path(path);
+    }
+
+    /// The readiness checks' names, for `Debug`.
+    pub(crate) fn check_names(&self) -> Vec<&str> {
+        self.checks.iter().map(|c| c.name.as_str()).collect()
+    }
+}
+
 /// One readiness check: a name, a time limit, and the check itself.
 pub(crate) struct ReadinessCheck {
     pub(crate) name: String,

@@ -137,17 +137,9 @@ pub fn exporter() -> Exporter {
 /// Configures and runs the HTTP exporter. Made by [`exporter()`] or [`Exporter::new`].
 #[must_use = "an exporter does nothing until it is served or started"]
 pub struct Exporter {
-    registry: Registry,
+    settings: endpoints::Settings,
     addr: String,
-    metrics_path: String,
-    checks: Vec<ReadinessCheck>,
-    header_read_timeout: Duration,
-    request_timeout: Duration,
-    write_timeout: Duration,
-    shutdown_grace: Duration,
-    max_connections: usize,
-    max_pending_connections: usize,
-    max_header_bytes: usize,
+    limits: Limits,
     access: Access,
     route_access: Vec<(Route, Access)>,
     #[cfg(feature = "tls")]
@@ -159,19 +151,45 @@ impl std::fmt::Debug for Exporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("Exporter");
         d.field("addr", &self.addr)
-            .field("metrics_path", &self.metrics_path)
-            .field(
-                "checks",
-                &self.checks.iter().map(|c| &c.name).collect::<Vec<_>>(),
-            )
+            .field("metrics_path", &self.settings.metrics_path)
+            .field("checks", &self.settings.check_names())
             .field("access", &self.access)
             .field("route_access", &self.route_access)
-            .field("max_connections", &self.max_connections)
-            .field("max_pending_connections", &self.max_pending_connections)
-            .field("max_header_bytes", &self.max_header_bytes);
+            .field("max_connections", &self.limits.max_connections)
+            .field(
+                "max_pending_connections",
+                &self.limits.max_pending_connections,
+            )
+            .field("max_header_bytes", &self.limits.max_header_bytes);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls);
         d.finish_non_exhaustive()
+    }
+}
+
+/// The connection limits and timeouts of the exporter's server, set once by the
+/// [`Exporter`]'s builder methods and read by every connection (the time an answer may
+/// take is [`endpoints::Settings::request_timeout`], shared with the axum routes).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    header_read_timeout: Duration,
+    write_timeout: Duration,
+    shutdown_grace: Duration,
+    max_connections: usize,
+    max_pending_connections: usize,
+    max_header_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_pending_connections: DEFAULT_MAX_PENDING_CONNECTIONS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+        }
     }
 }
 
@@ -204,17 +222,9 @@ impl Exporter {
     pub fn new(registry: Registry) -> Self {
         crate::service::mark_start();
         Self {
-            registry,
+            settings: endpoints::Settings::new(registry),
             addr: DEFAULT_ADDR.to_owned(),
-            metrics_path: "/metrics".to_owned(),
-            checks: Vec::new(),
-            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            write_timeout: DEFAULT_WRITE_TIMEOUT,
-            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            max_pending_connections: DEFAULT_MAX_PENDING_CONNECTIONS,
-            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            limits: Limits::default(),
             access: Access::open(),
             route_access: Vec::new(),
             #[cfg(feature = "tls")]
@@ -225,7 +235,7 @@ impl Exporter {
 
     /// Serves this registry instead.
     pub fn registry(mut self, registry: Registry) -> Self {
-        self.registry = registry;
+        self.settings.registry = registry;
         self
     }
 
@@ -238,7 +248,7 @@ impl Exporter {
 
     /// The path metrics are served on (default `/metrics`).
     pub fn metrics_path(mut self, path: impl Into<String>) -> Self {
-        self.metrics_path = endpoints::normalize_path(path.into());
+        self.settings.set_metrics_path(path.into());
         self
     }
 
@@ -255,7 +265,9 @@ impl Exporter {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Display,
     {
-        self.checks.push(ReadinessCheck::new(name, timeout, check));
+        self.settings
+            .checks
+            .push(ReadinessCheck::new(name, timeout, check));
         self
     }
 
@@ -265,7 +277,7 @@ impl Exporter {
     /// its headers a byte at a time is cut off when it runs out: bytes arriving do not
     /// extend it.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.header_read_timeout = timeout;
+        self.limits.header_read_timeout = timeout;
         self
     }
 
@@ -273,7 +285,7 @@ impl Exporter {
     /// (default [`DEFAULT_REQUEST_TIMEOUT`]). A scrape cut this way is reported to the [error handler](crate::set_error_handler) (stderr by default); the
     /// render it waited for goes on, and scrapes arriving meanwhile share it.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+        self.settings.request_timeout = timeout;
         self
     }
 
@@ -281,7 +293,7 @@ impl Exporter {
     /// (default [`DEFAULT_WRITE_TIMEOUT`]): a client that stops reading cannot hold a
     /// connection.
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
-        self.write_timeout = timeout;
+        self.limits.write_timeout = timeout;
         self
     }
 
@@ -289,7 +301,7 @@ impl Exporter {
     /// least 1): from a complete request head until its answer is written. A request read
     /// while all are busy waits for one, its connection counted as pending.
     pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max.max(1);
+        self.limits.max_connections = max.max(1);
         self
     }
 
@@ -302,7 +314,7 @@ impl Exporter {
     /// reported to the [error handler](crate::set_error_handler) as
     /// [`Error::ConnectionsShed`], at most once every 10 s.
     pub fn max_pending_connections(mut self, max: usize) -> Self {
-        self.max_pending_connections = max.max(1);
+        self.limits.max_pending_connections = max.max(1);
         self
     }
 
@@ -310,7 +322,7 @@ impl Exporter {
     /// [`DEFAULT_MAX_HEADER_BYTES`]; at least 64); larger requests are answered
     /// `431 Request Header Fields Too Large` and the connection is closed.
     pub fn max_header_bytes(mut self, max: usize) -> Self {
-        self.max_header_bytes = max.max(64);
+        self.limits.max_header_bytes = max.max(64);
         self
     }
 
@@ -341,7 +353,7 @@ impl Exporter {
 
     /// How long a shutdown waits for requests in progress (default [`DEFAULT_SHUTDOWN_GRACE`]).
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.shutdown_grace = grace;
+        self.limits.shutdown_grace = grace;
         self
     }
 
@@ -564,14 +576,8 @@ fn ended(addr: SocketAddr, result: Option<Result<(), Error>>) -> Result<(), Erro
 
 /// What every connection task shares.
 struct Server {
-    registry: Registry,
-    metrics_path: String,
-    checks: Vec<ReadinessCheck>,
-    header_read_timeout: Duration,
-    request_timeout: Duration,
-    write_timeout: Duration,
-    shutdown_grace: Duration,
-    max_header_bytes: usize,
+    settings: endpoints::Settings,
+    limits: Limits,
     /// One per [`Route`], by [`Route::index`].
     guards: [Guard; 3],
     /// When every route restricts networks: their union, checked as connections are accepted.
@@ -610,20 +616,14 @@ impl Server {
             None => None,
         };
         Ok(Arc::new(Self {
-            registry: exporter.registry,
-            metrics_path: exporter.metrics_path,
-            checks: exporter.checks,
-            header_read_timeout: exporter.header_read_timeout,
-            request_timeout: exporter.request_timeout,
-            write_timeout: exporter.write_timeout,
-            shutdown_grace: exporter.shutdown_grace,
-            max_header_bytes: exporter.max_header_bytes,
+            settings: exporter.settings,
+            limits: exporter.limits,
             guards,
             accept_networks,
             connections: Arc::new(Semaphore::new(
-                exporter.max_connections.min(Semaphore::MAX_PERMITS),
+                exporter.limits.max_connections.min(Semaphore::MAX_PERMITS),
             )),
-            pending: slots::Pending::new(exporter.max_pending_connections),
+            pending: slots::Pending::new(exporter.limits.max_pending_connections),
             #[cfg(feature = "tls")]
             tls,
         }))
@@ -679,7 +679,7 @@ impl Server {
             });
         }
         drop(listener);
-        let _ = tokio::time::timeout(self.shutdown_grace, graceful.shutdown()).await;
+        let _ = tokio::time::timeout(self.limits.shutdown_grace, graceful.shutdown()).await;
         Ok(())
     }
 
@@ -695,8 +695,8 @@ impl Server {
         slot: Arc<slots::Slot>,
         accepted: tokio::time::Instant,
     ) {
-        let io = io::TimedIo::new(stream, self.write_timeout);
-        let header_deadline = accepted + self.header_read_timeout;
+        let io = io::TimedIo::new(stream, self.limits.write_timeout);
+        let header_deadline = accepted + self.limits.header_read_timeout;
         #[cfg(feature = "tls")]
         let serve: Pin<Box<dyn Future<Output = ()> + Send>> = match &self.tls {
             Some(acceptor) => {
@@ -768,9 +768,9 @@ impl Server {
         });
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(self.header_read_timeout)
-            .max_header_size(self.max_header_bytes)
-            .max_buf_size(self.max_header_bytes.max(MIN_READ_BUFFER))
+            .header_read_timeout(self.limits.header_read_timeout)
+            .max_header_size(self.limits.max_header_bytes)
+            .max_buf_size(self.limits.max_header_bytes.max(MIN_READ_BUFFER))
             .serve_connection(TokioIo::new(io), service);
         let _ = watcher.watch(conn).await;
     }
@@ -784,7 +784,7 @@ impl Server {
             return resp;
         }
         let path = req.uri().path();
-        let route = if path == self.metrics_path {
+        let route = if path == self.settings.metrics_path {
             Route::Metrics
         } else if path == "/health" {
             Route::Health
@@ -795,8 +795,11 @@ impl Server {
         };
         let guard = &self.guards[route.index()];
         if !guard.is_open() {
-            let verdict =
-                tokio::time::timeout(self.request_timeout, guard.check(peer, req.headers())).await;
+            let verdict = tokio::time::timeout(
+                self.settings.request_timeout,
+                guard.check(peer, req.headers()),
+            )
+            .await;
             match verdict {
                 Ok(Verdict::Allow) => {}
                 Ok(Verdict::Unauthorized) => return guard.unauthorized(),
@@ -825,12 +828,20 @@ impl Server {
         }
         match route {
             Route::Metrics => {
-                endpoints::metrics_shared(&self.registry, req.headers(), self.request_timeout).await
+                endpoints::metrics_shared(
+                    &self.settings.registry,
+                    req.headers(),
+                    self.settings.request_timeout,
+                )
+                .await
             }
             Route::Health => endpoints::health(),
             Route::Ready => {
-                match tokio::time::timeout(self.request_timeout, endpoints::ready(&self.checks))
-                    .await
+                match tokio::time::timeout(
+                    self.settings.request_timeout,
+                    endpoints::ready(&self.settings.checks),
+                )
+                .await
                 {
                     Ok(resp) => resp,
                     Err(_) => {

@@ -145,7 +145,7 @@ fn text_of<'a, M>(arena: &'a str, child: &OpenChild<M>) -> &'a str {
 /// Orders two series' label texts (`a="x",b="y"`, same label names) by their label values,
 /// compared as strings: the closing quote of a value sorts before any character, so `"x"`
 /// comes before `"x y"` (a plain byte compare would put the space first).
-fn compare_label_text(a: &str, b: &str) -> std::cmp::Ordering {
+pub(crate) fn compare_label_text(a: &str, b: &str) -> std::cmp::Ordering {
     let key = |bytes: &[u8], i: usize| -> u16 {
         match bytes.get(i) {
             // A quote after an even number of backslashes ends a value: lowest.
@@ -858,7 +858,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("hits", "Hits.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         r.render()
     }
 
@@ -875,7 +875,7 @@ mod tests {
             open.series
                 .read()
                 .map(|s| s.arena.len())
-                .unwrap_or_default()
+                .expect("not poisoned")
         };
         for i in (0..10_000).filter(|i| i % 4 != 0) {
             assert!(family.remove(&path(i)));
@@ -889,7 +889,7 @@ mod tests {
             .series
             .read()
             .map(|s| (s.arena.len(), s.garbage))
-            .unwrap_or_default();
+            .expect("not poisoned");
         assert!(
             arena + garbage < full * 3 / 4,
             "compacted: {arena} bytes + {garbage} garbage of {full}"
@@ -914,7 +914,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("churn", "Churn.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         // Keys 0..100 stay; keys from 1000 on come and go, forcing compactions.
         std::thread::scope(|s| {
             for t in 0..2 {
@@ -961,7 +961,7 @@ mod tests {
             .series
             .read()
             .map(|s| s.arena.len())
-            .unwrap_or_default();
+            .expect("not poisoned");
         // 30,000 series came and went (about 1 MB of text): what is left is the live text
         // plus less than the 4 KiB of garbage that makes a compaction worth it.
         assert!(
@@ -1060,7 +1060,7 @@ mod tests {
         let r = crate::registry::Registry::new();
         r.register("mixed", "Mixed.", family.clone())
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         assert!(
             r.render()
                 .contains("mixed_total{kind=\"quo\\\"te\\\\back\",path=\"/a\"} 2\n")

@@ -185,7 +185,17 @@ pub(crate) mod support;
 
 use support::FieldOptions;
 
-/// A metric type that can be a field of a `#[derive(MetricsGroup)]` struct.
+/// A metric type that can be a field of a `#[derive(MetricsGroup)]` struct: made from the
+/// field's `#[metric(…)]` settings (buckets, quantiles, a state set's label).
+///
+/// ```
+/// use promforge::{GroupMetric, Histogram};
+///
+/// // What a failed registration falls back on: a working metric with default settings.
+/// let histogram = Histogram::create_default();
+/// histogram.observe(0.5);
+/// assert_eq!(histogram.count(), 1);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a promforge metric type",
     label = "a field whose type is named Counter, ShardedCounter, Gauge, Histogram, Family, Summary or StateSet is taken as a metric",
@@ -282,7 +292,31 @@ impl<L: LabelSet + 'static, M: GroupMetric> GroupMetric for Family<L, M> {
 }
 
 /// A struct of metrics (`#[derive(MetricsGroup)]`): every field a registered metric or a
-/// nested group.
+/// nested group. The derive implements it and adds `register(&registry)` (no outer
+/// prefix) and `global()`; call `register_in` to put a group under a prefix of your own.
+///
+/// ```
+/// use promforge::{Counter, MetricsGroup, Registry};
+///
+/// #[derive(MetricsGroup)]
+/// #[metrics(prefix = "cache")]
+/// struct Cache {
+///     /// Lookups that found the entry.
+///     hits: Counter,
+/// }
+///
+/// let registry = Registry::new();
+/// let sessions = Cache::register_in(&registry, "sessions")?;
+/// sessions.hits.inc();
+/// assert!(registry.render().contains("sessions_cache_hits_total 1\n"));
+///
+/// // Working metrics, registered nowhere: what `global()` falls back on if its
+/// // registration fails (the error goes to the error handler).
+/// let detached = Cache::unregistered();
+/// detached.hits.inc();
+/// assert!(!registry.render().contains("sessions_cache_hits_total 2"));
+/// # Ok::<(), promforge::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is neither a metric nor a metrics group",
     label = "not a metric (Counter, ShardedCounter, Gauge, Histogram, Family, Summary, StateSet) nor a #[derive(MetricsGroup)] struct",
@@ -299,7 +333,33 @@ pub trait MetricsGroup: Sized {
 }
 
 /// A struct of plain values read at every scrape (`#[derive(MetricsGroup)]` with
-/// `#[metrics(snapshot)]`).
+/// `#[metrics(snapshot)]`). Registered with [`register_snapshot`], which reads it from a
+/// [`SnapshotSource`].
+///
+/// ```
+/// use std::sync::{Arc, RwLock};
+///
+/// use promforge::{MetricsGroup, Registry, SnapshotGroup};
+///
+/// #[derive(MetricsGroup, Default)]
+/// #[metrics(prefix = "disk", snapshot)]
+/// struct DiskStats {
+///     /// Bytes free.
+///     #[metric(unit = "bytes")]
+///     free: u64,
+///     /// Writes done.
+///     #[metric(counter)]
+///     writes: u64,
+/// }
+///
+/// assert_eq!(DiskStats::FAMILY_COUNT, 2);
+/// let registry = Registry::new();
+/// let stats = Arc::new(RwLock::new(DiskStats { free: 4096, writes: 2 }));
+/// promforge::register_snapshot(&registry, Arc::clone(&stats))?;
+/// assert!(registry.render().contains("disk_free_bytes 4096\n"));
+/// assert!(registry.render().contains("disk_writes_total 2\n"));
+/// # Ok::<(), promforge::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is neither a snapshot value nor a snapshot group",
     label = "not a number, bool, Duration or Option of those, nor a #[metrics(snapshot)] struct",
@@ -319,13 +379,64 @@ pub trait SnapshotGroup: Send + Sync + 'static {
     fn collect(&self, out: &mut CollectorEncoder<'_>, base: usize, labels: &mut String);
 }
 
-/// Where a registered snapshot group reads its value at each scrape.
+/// Where a registered snapshot group reads its value at each scrape: `Arc<Mutex<T>>`,
+/// `Arc<RwLock<T>>`, `Arc<T>`, [`FromFn`], or a type of your own.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// use promforge::{MetricsGroup, Registry, SnapshotSource};
+///
+/// #[derive(MetricsGroup, Default)]
+/// #[metrics(prefix = "conns", snapshot)]
+/// struct Conns {
+///     /// Connections open.
+///     open: u64,
+/// }
+///
+/// /// The program keeps an atomic; the source reads it into the struct.
+/// struct Counted(Arc<AtomicU64>);
+///
+/// impl SnapshotSource<Conns> for Counted {
+///     fn read(&self, f: &mut dyn FnMut(&Conns)) {
+///         f(&Conns { open: self.0.load(Ordering::Relaxed) });
+///     }
+/// }
+///
+/// let open = Arc::new(AtomicU64::new(3));
+/// let registry = Registry::new();
+/// promforge::register_snapshot(&registry, Counted(Arc::clone(&open)))?;
+/// assert!(registry.render().contains("conns_open 3\n"));
+/// # Ok::<(), promforge::Error>(())
+/// ```
 pub trait SnapshotSource<T>: Send + Sync + 'static {
     /// Calls `f` with the current value.
     fn read(&self, f: &mut dyn FnMut(&T));
 }
 
 /// A closure returning the current value (for example a copy of the program's stats).
+///
+/// ```
+/// use promforge::{FromFn, MetricsGroup, Registry};
+///
+/// #[derive(MetricsGroup)]
+/// #[metrics(prefix = "build", snapshot)]
+/// struct Build {
+///     /// Seconds since the process started.
+///     #[metric(unit = "seconds")]
+///     uptime: f64,
+/// }
+///
+/// let started = std::time::Instant::now();
+/// let registry = Registry::new();
+/// Build::register_snapshot(
+///     &registry,
+///     FromFn(move || Build { uptime: started.elapsed().as_secs_f64() }),
+/// )?;
+/// assert!(registry.render().contains("# TYPE build_uptime_seconds gauge\n"));
+/// # Ok::<(), promforge::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct FromFn<F>(pub F);
 
@@ -510,19 +621,19 @@ mod tests {
             plain.configured_quantiles(),
             crate::metrics::DEFAULT_QUANTILES
         );
-        assert!(
-            Summary::create(&FieldOptions::new().summary(SummaryOptions::new().quantiles(&[1.0])))
-                .is_err()
-        );
+        assert!(matches!(
+            Summary::create(&FieldOptions::new().summary(SummaryOptions::new().quantiles(&[1.0]))),
+            Err(Error::InvalidQuantiles { .. })
+        ));
         // A family checks the options once, then makes every series with them.
         let family = Family::<(), Summary>::create(&options)?;
         assert_eq!(family.get(&()).configured_quantiles(), [0.1, 0.9]);
-        assert!(
+        assert!(matches!(
             Family::<(), Summary>::create(
                 &FieldOptions::new().summary(SummaryOptions::new().age_buckets(0))
-            )
-            .is_err()
-        );
+            ),
+            Err(Error::InvalidQuantiles { .. })
+        ));
         Ok(())
     }
 }

@@ -1234,7 +1234,7 @@ mod tests {
     fn methods_and_statuses() {
         assert_eq!(HttpMethod::from(&::http::Method::GET), HttpMethod::Get);
         assert_eq!(
-            HttpMethod::from(&::http::Method::from_bytes(b"PURGE").unwrap_or_default()),
+            HttpMethod::from(&::http::Method::from_bytes(b"PURGE").expect("a valid method")),
             HttpMethod::Other
         );
         assert_eq!(HttpMethod::Other.label_value(), "OTHER");

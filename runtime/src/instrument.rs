@@ -11,7 +11,7 @@
 //!
 //! With `name = "x"` a function gets families of its own: `x_calls_total`,
 //! `x_duration_seconds`, `x_in_flight`, which may carry extra labels from its arguments.
-//! With `summary` too, `x_duration_seconds` is a [`Summary`] (quantiles over a sliding
+//! With `summary` too, `x_duration_seconds` is a [`Summary`](crate::Summary) (quantiles over a sliding
 //! window, `quantile` label, `_sum`, `_count`) instead of a histogram. The first call site
 //! of a name to run makes its families: two functions sharing a name share its layout.
 //!
@@ -21,6 +21,10 @@
 //! instruction; threads calling the same function share no cache line). A scrape adds
 //! every thread's cells up. The cells take 256 bytes per function per thread that called
 //! it (a thread that exits leaves its cells, with their counts, to the next one started).
+//! A function with `labels(…)` also finds its call's label set in its families at every
+//! call: for labels of open types (strings, integers) a hash and the family's read lock
+//! (its write lock the first time a label set is seen); a `summary` duration takes the
+//! summary's mutex.
 //!
 //! **The `function` label** is the function's name for a free function (`load_config`),
 //! and `Type::method` for a method or associated function (`Webhook::execute`), with the
@@ -40,7 +44,7 @@
 //! Series with labels taken from the arguments exist per label set, from its first call.
 //!
 //! **Results.** A call that returns is `ok`, or `error` for an `Err` (with the variant in
-//! `error` when the error type is a closed [`LabelValue`] enum); a call that unwinds is
+//! `error` when the error type is a closed [`LabelValue`](crate::LabelValue) enum); a call that unwinds is
 //! `panic`; a future dropped before it completes is `cancelled`. An `async fn`'s body starts
 //! at the future's first poll, and so does the call: a future dropped before it was ever
 //! polled ran nothing and records nothing (not even `cancelled`). The guard records from

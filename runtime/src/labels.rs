@@ -37,7 +37,37 @@ use crate::encoding::push_label_pair;
 ///
 /// Closed types (derived enums, `bool`) have a [`CARDINALITY`](Self::CARDINALITY) and a
 /// dense [`index`](Self::index); open types (strings, integers) do not, and families keyed
-/// by them are bounded by a cardinality limit instead.
+/// by them are bounded by a cardinality limit instead. Derive it on an enum
+/// ([`LabelValue`](macro@crate::LabelValue) has every attribute), or implement
+/// [`label_value`](Self::label_value) for an open type of your own:
+///
+/// ```
+/// use std::borrow::Cow;
+///
+/// use promforge::{Counter, Family, LabelSet, LabelValue, Registry};
+///
+/// /// A tenant id, written as `t-<id>`.
+/// #[derive(Clone, PartialEq, Eq, Hash)]
+/// struct Tenant(u32);
+///
+/// impl LabelValue for Tenant {
+///     fn label_value(&self) -> Cow<'_, str> {
+///         Cow::Owned(format!("t-{}", self.0))
+///     }
+/// }
+///
+/// #[derive(LabelSet, Clone, PartialEq, Eq, Hash)]
+/// struct ByTenant {
+///     tenant: Tenant,
+/// }
+///
+/// let registry = Registry::new();
+/// let logins = Family::<ByTenant, Counter>::new();
+/// registry.register("logins", "Logins.", logins.clone())?;
+/// logins.get(&ByTenant { tenant: Tenant(7) }).inc();
+/// assert!(registry.render().contains("logins_total{tenant=\"t-7\"} 1\n"));
+/// # Ok::<(), promforge::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a label value",
     label = "not a label value",
@@ -135,7 +165,25 @@ impl ClosedLabelValue for bool {}
 ///
 /// Derive it on a struct with named fields whose types implement [`LabelValue`]; a unit
 /// struct is the empty set. The derive checks the names at compile time (the Prometheus
-/// rules, `le`/`quantile`/`__*` reserved, no duplicates after `#[label(rename = "…")]`).
+/// rules, `le`/`quantile`/`__*` reserved, no duplicates after `#[label(rename = "…")]`);
+/// [`LabelSet`](macro@crate::LabelSet) has every attribute. `()` is the empty set.
+///
+/// ```
+/// use promforge::LabelSet;
+///
+/// #[derive(LabelSet)]
+/// struct Route {
+///     method: &'static str,
+///     #[label(rename = "path")]
+///     route: String,
+/// }
+///
+/// assert_eq!(Route::NAMES, ["method", "path"]);
+/// assert_eq!(Route::CARDINALITY, None); // strings: an open set
+/// let mut text = String::new();
+/// Route { method: "GET", route: "/a\"b".into() }.encode_labels(&mut text);
+/// assert_eq!(text, r#"method="GET",path="/a\"b""#);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a label set",
     label = "not a label set",

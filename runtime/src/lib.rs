@@ -45,6 +45,9 @@ mod error;
 #[cfg(feature = "exporter")]
 #[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub mod exporter;
+#[cfg(feature = "metrics-facade")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics-facade")))]
+pub mod facade;
 mod family;
 pub mod group;
 #[cfg(feature = "http")]
@@ -89,15 +92,13 @@ pub use metrics::{
     ShardedCounter, StateSet, Summary, exponential_buckets, linear_buckets,
 };
 pub use name::{check_label_name, check_metric_name, check_user_label_name};
-/// Derives [`LabelSet`](trait@LabelSet) for a struct of labels; see the trait.
+#[doc = include_str!("docs/label_set.md")]
 pub use promforge_macros::LabelSet;
-/// Derives [`LabelValue`](trait@LabelValue) for an enum of unit variants; see the trait.
+#[doc = include_str!("docs/label_value.md")]
 pub use promforge_macros::LabelValue;
-/// Derives [`MetricsGroup`](trait@MetricsGroup) (a struct of metrics) or, with
-/// `#[metrics(snapshot)]`, [`SnapshotGroup`] (a struct of values read at every scrape).
+#[doc = include_str!("docs/metrics_group.md")]
 pub use promforge_macros::MetricsGroup;
-/// Records the calls, results, durations and calls in flight of a function, or of every
-/// method of an impl block; see [`instrument`] for the metrics it writes.
+#[doc = include_str!("docs/instrument_metrics.md")]
 pub use promforge_macros::instrument_metrics;
 pub use registry::{
     ENV_ENVIRONMENT, ENV_SERVICE, OVERFLOW_FAMILY, Registry, RegistryBuilder, SCRAPE_ERRORS_FAMILY,

@@ -225,10 +225,25 @@ mod tests {
             g.group_path("a/b", &[]).ok().as_deref(),
             Some("/pg/metrics/job@base64/YS9i")
         );
-        assert!(g.group_path("", &[]).is_err());
-        assert!(g.group_path("j", &[("bad-name", "x")]).is_err());
-        assert!(g.group_path("j", &[("job", "x")]).is_err());
-        assert!(PushGateway::new("https://x").is_err());
-        assert!(PushGateway::new("http://").is_err());
+        assert!(matches!(
+            g.group_path("", &[]),
+            Err(Error::Integration { .. })
+        ));
+        assert!(matches!(
+            g.group_path("j", &[("bad-name", "x")]),
+            Err(Error::InvalidLabelName { .. })
+        ));
+        assert!(matches!(
+            g.group_path("j", &[("job", "x")]),
+            Err(Error::InvalidLabelName { .. })
+        ));
+        assert!(matches!(
+            PushGateway::new("https://x"),
+            Err(Error::InvalidAddress { .. })
+        ));
+        assert!(matches!(
+            PushGateway::new("http://"),
+            Err(Error::InvalidAddress { .. })
+        ));
     }
 }

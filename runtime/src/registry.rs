@@ -503,8 +503,8 @@ impl Registry {
     ) -> Result<Prepared, Error> {
         check_metric_name(name)?;
         let mut full = format!("{prefix}{name}");
-        if metric_type == MetricType::Counter && !full.ends_with("_total") {
-            full.push_str("_total");
+        if metric_type == MetricType::Counter {
+            full = promforge_rules::counter_name(&full);
         }
         if metric_type == MetricType::Info && !full.ends_with("_info") {
             full.push_str("_info");
@@ -801,7 +801,7 @@ mod tests {
         let r = Registry::builder()
             .prefix("app")
             .build()
-            .unwrap_or_default();
+            .expect("a valid registry");
         assert_eq!(
             r.register("requests", "Requests.", Counter::<u64>::new())
                 .ok(),
@@ -826,7 +826,7 @@ mod tests {
         ));
         r.histogram("latency_seconds", "Latency.", &[0.1, 1.0])
             .map(drop)
-            .unwrap_or_default();
+            .expect("registers");
         match r.gauge("latency_seconds_count", "Clash.") {
             Err(Error::AlreadyRegistered { clashes_with, .. }) => {
                 assert_eq!(clashes_with, None);
@@ -844,10 +844,19 @@ mod tests {
 
     #[test]
     fn bad_builder_input() {
-        assert!(Registry::builder().prefix("9x").build().is_err());
-        assert!(Registry::builder().const_label("le", "1").build().is_err());
-        assert!(Registry::builder().const_label("__x", "1").build().is_err());
-        assert!(Registry::builder().const_label("a b", "1").build().is_err());
+        assert!(matches!(
+            Registry::builder().prefix("9x").build(),
+            Err(Error::InvalidMetricName { .. })
+        ));
+        for label in ["le", "__x", "a b"] {
+            assert!(
+                matches!(
+                    Registry::builder().const_label(label, "1").build(),
+                    Err(Error::InvalidLabelName { .. })
+                ),
+                "{label}"
+            );
+        }
     }
 
     #[test]
@@ -855,10 +864,10 @@ mod tests {
         let r = Registry::builder()
             .const_label("service", "a\"b")
             .build()
-            .unwrap_or_default();
+            .expect("a valid registry");
         let g = r
             .float_gauge("temp", "Line one\nline \\two")
-            .unwrap_or_default();
+            .expect("registers");
         g.set(-1.5);
         assert_eq!(
             r.render(),

@@ -125,6 +125,9 @@ struct Cells {
     ended: AtomicU64,
     /// `ok`, `error`, `cancelled`, `panic`.
     calls: [AtomicU64; 4],
+    /// A site with closed labels from its arguments: the four results of each label
+    /// combination (`combination * 4 + result`), made at this thread's first such call.
+    combos: OnceLock<Box<[AtomicU64]>>,
     /// Sum of the durations, as `f64` bits.
     sum: AtomicU64,
     /// Per duration bucket (not cumulative), `+Inf` last, in lines of their own.
@@ -142,6 +145,7 @@ impl Cells {
             started: AtomicU64::new(0),
             ended: AtomicU64::new(0),
             calls: Default::default(),
+            combos: OnceLock::new(),
             sum: AtomicU64::new(0f64.to_bits()),
             buckets: (0..buckets.div_ceil(16)).map(|_| Line::default()).collect(),
         }
@@ -204,6 +208,17 @@ pub(crate) struct Ending {
     pub(crate) seconds: Option<f64>,
     /// Its result (`CallResult as usize`), when calls are counted in the cells.
     pub(crate) result: Option<usize>,
+    /// Its result among its label combination's, when the site counts calls per
+    /// combination of closed label values in the cells.
+    pub(crate) combo: Option<ComboResult>,
+}
+
+/// A call's result counted per label combination: counter `index` of `len`
+/// (`combination * 4 + result`, `len` = 4 × the combinations of the site's label types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ComboResult {
+    pub(crate) index: usize,
+    pub(crate) len: usize,
 }
 
 type Bucket = Box<[OnceLock<Cells>]>;
@@ -294,6 +309,14 @@ impl SiteCells {
         if let Some(call) = ending.result.and_then(|r| cells.calls.get(r)) {
             writer.bump(call, 1);
         }
+        if let Some(combo) = ending.combo {
+            let counts = cells
+                .combos
+                .get_or_init(|| (0..combo.len).map(|_| AtomicU64::new(0)).collect());
+            if let Some(call) = counts.get(combo.index) {
+                writer.bump(call, 1);
+            }
+        }
         // Last: a scrape that counts this end sees the rest of the call too.
         if ending.in_flight {
             writer.bump(&cells.ended, 1);
@@ -307,6 +330,15 @@ impl SiteCells {
 
     fn calls(&self, result: usize) -> u64 {
         self.total(|c| c.calls.get(result).map_or(0, |v| v.load(Ordering::Relaxed)))
+    }
+
+    fn combo_calls(&self, index: usize) -> u64 {
+        self.total(|c| {
+            c.combos
+                .get()
+                .and_then(|counts| counts.get(index))
+                .map_or(0, |v| v.load(Ordering::Relaxed))
+        })
     }
 
     /// Calls in flight: every start read before any end (see the module's docs), never
@@ -333,11 +365,13 @@ impl SiteCells {
 }
 
 /// A series of the shared calls family: a plain counter (series that no site's cells hold,
-/// such as `error="<variant>"`), or a site's count of one result.
+/// such as `error="<variant>"`), a site's count of one result, or a labeled site's count of
+/// one result of one label combination.
 #[derive(Clone, Debug)]
 pub(crate) enum CallSeries {
     Counter(Counter),
     Site(Arc<SiteCells>, usize),
+    Combo(Arc<SiteCells>, ComboResult),
 }
 
 impl Default for CallSeries {
@@ -356,6 +390,13 @@ impl CallSeries {
                 in_flight: false,
                 seconds: None,
                 result: Some(*result),
+                combo: None,
+            }),
+            Self::Combo(cells, combo) => cells.leave(Ending {
+                in_flight: false,
+                seconds: None,
+                result: None,
+                combo: Some(*combo),
             }),
         }
     }
@@ -363,6 +404,11 @@ impl CallSeries {
     /// Whether this is `cells`' count of `result`.
     pub(crate) fn is_site(&self, cells: &Arc<SiteCells>, result: usize) -> bool {
         matches!(self, Self::Site(c, r) if Arc::ptr_eq(c, cells) && *r == result)
+    }
+
+    /// Whether this is `cells`' count of `combo`.
+    pub(crate) fn is_combo(&self, cells: &Arc<SiteCells>, combo: ComboResult) -> bool {
+        matches!(self, Self::Combo(c, r) if Arc::ptr_eq(c, cells) && *r == combo)
     }
 }
 
@@ -375,6 +421,7 @@ impl EncodeMetric for CallSeries {
         let value = match self {
             Self::Counter(counter) => counter.get(),
             Self::Site(cells, result) => cells.calls(*result),
+            Self::Combo(cells, combo) => cells.combo_calls(combo.index),
         };
         encoder.counter(value);
     }
@@ -397,6 +444,7 @@ impl DurationSeries {
                 in_flight: false,
                 seconds: Some(seconds),
                 result: None,
+                combo: None,
             }),
         }
     }
@@ -444,6 +492,7 @@ impl InFlightSeries {
                 in_flight: true,
                 seconds: None,
                 result: None,
+                combo: None,
             }),
         }
     }
@@ -485,6 +534,7 @@ mod tests {
                             in_flight: true,
                             seconds: Some(if i % 2 == 0 { 0.0625 } else { 0.5 }),
                             result: Some(t % 2),
+                            combo: None,
                         });
                     }
                     // One call left running on each thread.
@@ -500,6 +550,7 @@ mod tests {
             in_flight: true,
             seconds: None,
             result: None,
+            combo: None,
         });
         assert_eq!(cells.in_flight(), 3);
 
@@ -527,6 +578,7 @@ mod tests {
                         in_flight: true,
                         seconds: Some(0.5),
                         result: Some(0),
+                        combo: None,
                     });
                 }
             }
@@ -552,6 +604,7 @@ mod tests {
                             in_flight: true,
                             seconds: None,
                             result: Some(0),
+                            combo: None,
                         });
                     }
                     // …and destroyed before it.
@@ -587,6 +640,7 @@ mod tests {
             in_flight: true,
             seconds: None,
             result: None,
+            combo: None,
         });
         let ended = cells.total(|c| c.ended.load(Ordering::Acquire));
         assert_eq!(started.wrapping_sub(ended) as i64, -1);

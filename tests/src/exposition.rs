@@ -407,8 +407,8 @@ mod tests {
     fn reads_escapes_and_special_values() {
         let text =
             "# HELP a Some \\\\ help\\n2\n# TYPE a gauge\na{x=\"q\\\"\\\\\\n é\",y=\"\"} NaN\n";
-        let e = parse(text).unwrap_or_default();
-        let f = e.family("a").cloned().unwrap_or_default();
+        let e = parse(text).expect("valid exposition");
+        let f = e.family("a").cloned().expect("family a");
         assert_eq!(f.help.as_deref(), Some("Some \\ help\n2"));
         assert_eq!(f.samples[0].label("x"), Some("q\"\\\n é"));
         assert!(f.samples[0].value.is_nan());

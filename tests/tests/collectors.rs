@@ -14,7 +14,10 @@ fn process_collector() {
         .expect("registry");
     promforge::process::register(&r).expect("process collector");
     assert!(
-        promforge::process::register(&r).is_err(),
+        matches!(
+            promforge::process::register(&r),
+            Err(promforge::Error::AlreadyRegistered { .. })
+        ),
         "registered twice"
     );
     let e = check_exposition(&r.render());

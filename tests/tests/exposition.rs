@@ -299,7 +299,10 @@ fn collectors_are_read_at_scrape_time_and_grouped_by_family() {
         r.register_collector(WorkerStats { workers: vec![] }),
         Err(promforge::Error::AlreadyRegistered { .. })
     ));
-    assert!(r.counter("worker_messages_processed", "Clash.").is_err());
+    assert!(matches!(
+        r.counter("worker_messages_processed", "Clash."),
+        Err(promforge::Error::AlreadyRegistered { .. })
+    ));
 }
 
 #[test]

@@ -302,8 +302,14 @@ fn a_state_set_has_exactly_one_current_state() {
     check("stopping");
     status.set(ControllerStatus::Stopped);
     check("stopped");
-    assert!(StateSet::<ControllerStatus>::new("le").is_err());
-    assert!(StateSet::<bool>::new("bad name").is_err());
+    assert!(matches!(
+        StateSet::<ControllerStatus>::new("le"),
+        Err(promforge::Error::InvalidLabelName { .. })
+    ));
+    assert!(matches!(
+        StateSet::<bool>::new("bad name"),
+        Err(promforge::Error::InvalidLabelName { .. })
+    ));
 }
 
 #[test]
@@ -321,12 +327,14 @@ fn family_labels_may_not_repeat_constant_labels() {
         .expect_err("clash");
     assert!(matches!(err, promforge::Error::LabelClash { .. }), "{err}");
     assert!(
-        r.register(
-            "promforge_cardinality_overflow_total",
-            "Ours.",
-            Counter::<u64>::new()
-        )
-        .is_err(),
+        matches!(
+            r.register(
+                "promforge_cardinality_overflow_total",
+                "Ours.",
+                Counter::<u64>::new()
+            ),
+            Err(promforge::Error::AlreadyRegistered { .. })
+        ),
         "the overflow family's name is reserved"
     );
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use promforge_examples::polypy_stats::{self, ConnectionStatus, PolypyStats};
 use promforge_tests::exposition::Exposition;
-use promforge_tests::{check_exposition, get};
+use promforge_tests::{check_exposition, get, scrape_until};
 
 /// One expected sample: its name, its labels in order, its value.
 type Expected<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);
@@ -602,23 +602,27 @@ async fn the_example_serves_its_stats_over_http() {
     );
 
     // The load keeps going: a later scrape has more.
-    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    let later = check_exposition(&get(running.addr, "/metrics").await.text());
-    assert!(
+    scrape_until(running.addr, std::time::Duration::from_secs(10), |later| {
         later
             .value("polypy_router_messages_routed_total", &[])
             .is_some_and(|v| v > routed)
-    );
+    })
+    .await;
     assert_eq!(get(second.addr, "/metrics").await.status, 200);
 
     let addr = running.addr;
     (running.stop)();
     (second.stop)();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(
-        promforge_tests::request(addr, "GET", "/metrics", &[])
-            .await
-            .is_err(),
-        "still serving after stop"
-    );
+    // Stopping takes effect promptly: poll until the port refuses.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while promforge_tests::request(addr, "GET", "/metrics", &[])
+        .await
+        .is_ok()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving 10 s after stop"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use promforge_examples::Running;
 use promforge_tests::exposition::Exposition;
 use promforge_tests::prometheus_server::PrometheusServer;
-use promforge_tests::{check_exposition, get};
+use promforge_tests::{check_exposition, get, scrape_until};
 
 async fn scrape(running: &Running) -> Exposition {
     let resp = get(running.addr, "/metrics").await;
@@ -68,8 +68,10 @@ async fn prometheus_scrapes_every_origin_example() {
     let mut moving: Vec<(String, String)> = Vec::new();
     for (name, running) in &examples {
         let before = scrape(running).await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let after = scrape(running).await;
+        let after = scrape_until(running.addr, Duration::from_secs(30), |after| {
+            !growing_counters(&before, after).is_empty()
+        })
+        .await;
         let growing = growing_counters(&before, &after);
         assert!(!growing.is_empty(), "{name}: no counter moved under load");
         moving.push((name.to_string(), growing[0].clone()));
@@ -156,13 +158,15 @@ async fn prometheus_scrapes_every_origin_example() {
     }
     assert!(histograms > 0, "no example observed a histogram");
 
-    // Known synthetic latencies (55–70 ms handlers) land in the (0.05, 0.1] bucket.
+    // Known synthetic latencies (handlers sleeping 55–70 ms) put the p99 above 50 ms. No
+    // upper bound: a sleep on a loaded machine may overshoot by any amount (no timed
+    // assertions), and a finite p99 past 50 ms already shows the durations arrived.
     for expr in [
         "histogram_quantile(0.99, sum by (le) (rate(route_duration_seconds_bucket{function=\"Routes::todays_games\"}[10s])))",
         "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{endpoint=\"/api/workers\"}[10s])))",
     ] {
         let p99 = prom.wait_for(expr, within, f64::is_finite).await;
-        assert!(p99 > 0.05 && p99 <= 0.1, "{expr} = {p99}");
+        assert!(p99 > 0.05, "{expr} = {p99}");
     }
 
     // Constant labels reach Prometheus: every operational_api series carries them.

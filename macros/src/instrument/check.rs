@@ -68,23 +68,9 @@ pub(super) struct Label {
     pub(super) expr: Expr,
 }
 
-/// The endings `#[instrument_metrics(name = …)]` adds to the name (and their parts a
-/// name may not end in either: `x_calls` would give `x_calls_calls_total`).
-const ADDED_SUFFIXES: [&str; 7] = [
-    "_calls_total",
-    "_duration_seconds",
-    "_in_flight",
-    "_calls",
-    "_duration",
-    "_total",
-    "_seconds",
-];
-
 /// The error for a `name` that already ends in a suffix the attribute adds, if it does.
 fn name_with_added_suffix(name: &str) -> Option<String> {
-    let suffix = ADDED_SUFFIXES
-        .iter()
-        .find(|suffix| name.len() > suffix.len() && name.ends_with(*suffix))?;
+    let suffix = promforge_rules::instrument_refused_suffix(name)?;
     let stem = &name[..name.len() - suffix.len()];
     Some(format!(
         "`name = \"{name}\"` ends in `{suffix}`, and the attribute adds the endings itself \

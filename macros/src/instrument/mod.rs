@@ -213,11 +213,12 @@ fn is_plain_skip(attr: &Attribute) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::Expansion;
 
-    fn expand_str(args: &str, item: &str) -> String {
+    fn expand_args(args: &str, item: &str) -> Expansion {
         let args: TokenStream = args.parse().expect("args");
         let item: TokenStream = item.parse().expect("item");
-        expand(args, item).to_string()
+        Expansion::new(expand(args, item))
     }
 
     #[test]
@@ -230,24 +231,22 @@ mod tests {
             "const C: u8 = 1;",
             "static S: u8 = 1;",
         ] {
-            let out = expand_str("", item);
+            let out = expand_args("", item);
             assert!(
-                out.contains("goes on a function (free, associated, method, async)"),
+                out.error("goes on a function (free, associated, method, async)"),
                 "{item}: {out}"
             );
-            let kept: TokenStream = item.parse().expect("item");
-            assert!(out.ends_with(&kept.to_string()), "{item}: {out}");
+            assert!(out.ends_with(item), "{item}: {out}");
         }
     }
 
     #[test]
     fn a_function_without_a_body_is_named() {
         for item in ["fn f(&self);", "pub fn abs(input: i32) -> i32;"] {
-            let out = expand_str("", item);
-            assert!(out.contains("has no body"), "{item}: {out}");
-            assert!(!out.contains("goes on a function (free"), "{item}: {out}");
-            let kept: TokenStream = item.parse().expect("item");
-            assert!(out.ends_with(&kept.to_string()), "{item}: {out}");
+            let out = expand_args("", item);
+            assert!(out.error("has no body"), "{item}: {out}");
+            assert!(!out.error("goes on a function (free"), "{item}: {out}");
+            assert!(out.ends_with(item), "{item}: {out}");
         }
     }
 
@@ -256,7 +255,7 @@ mod tests {
         for (args, expected) in [
             (
                 "name = \"db_query_calls_total\"",
-                "write `name = \\\"db_query\\\"`",
+                "write `name = \"db_query\"`",
             ),
             ("name = \"db_calls\"", "ends in `_calls`"),
             ("name = \"upload_in_flight\"", "ends in `_in_flight`"),
@@ -266,82 +265,77 @@ mod tests {
                 "the `registry` option takes an expression",
             ),
         ] {
-            let out = expand_str(args, "fn f() {}");
-            assert!(out.contains(expected), "{args}: {out}");
+            let out = expand_args(args, "fn f() {}");
+            assert!(out.error(expected), "{args}: {out}");
         }
         for args in [
             "name = \"db_query\"",
             "skip(calls, duration)",
             "registry = &*REG",
         ] {
-            let out = expand_str(args, "fn f() {}");
-            assert!(!out.contains("compile_error"), "{args}: {out}");
+            let out = expand_args(args, "fn f() {}");
+            assert!(!out.has_errors(), "{args}: {out}");
         }
     }
 
     #[test]
     fn a_const_fn_is_an_error() {
-        let out = expand_str("", "const fn f() -> u8 { 1 }");
-        assert!(out.contains("a const fn cannot record metrics"), "{out}");
+        let out = expand_args("", "const fn f() -> u8 { 1 }");
+        assert!(out.error("a const fn cannot record metrics"), "{out}");
     }
 
     #[test]
     fn errors_keep_the_function_as_written() {
-        let out = expand_str("bukets = [1.0]", "fn f() -> u8 { 1 }");
-        assert!(out.starts_with(":: core :: compile_error !"), "{out}");
-        assert!(out.ends_with("fn f () -> u8 { 1 }"), "{out}");
-        assert!(!out.contains("__PF_SITE"), "{out}");
+        let out = expand_args("bukets = [1.0]", "fn f() -> u8 { 1 }");
+        assert!(out.starts_with("::core::compile_error!"), "{out}");
+        assert!(out.ends_with("fn f() -> u8 { 1 }"), "{out}");
+        assert!(!out.has("__PF_SITE"), "{out}");
     }
 
     #[test]
     fn functions_expand() {
-        let out = expand_str("", "pub fn f(x: u8) -> u8 { x }");
-        assert!(out.contains("static __PF_SITE"), "{out}");
+        let out = expand_args("", "pub fn f(x: u8) -> u8 { x }");
+        assert!(out.has("static __PF_SITE"), "{out}");
         assert!(
-            out.contains(":: promforge :: __private :: instrument :: Site :: new"),
+            out.has("::promforge::__private::instrument::Site::new"),
             "{out}"
         );
-        assert!(out.contains("function : \"f\""), "{out}");
-        let out = expand_str(
+        assert!(out.has("function: \"f\""), "{out}");
+        let out = expand_args(
             "crate = \"my::pf\", registry = REG, name = \"q\", labels(t = t), buckets = http",
             "async fn q(t: &str) {}",
         );
         assert!(
-            out.contains("my :: pf :: __private :: instrument :: BUCKETS_HTTP"),
+            out.has("my::pf::__private::instrument::BUCKETS_HTTP"),
             "{out}"
         );
-        assert!(out.contains("start_labeled_in"), "{out}");
-        assert!(out.contains("# [label (crate = \"my::pf\")]"), "{out}");
+        assert!(out.has("start_labeled_in"), "{out}");
+        assert!(out.has("#[label(crate = \"my::pf\")]"), "{out}");
     }
 
     #[test]
     fn summaries_and_generated_buckets_expand() {
-        let out = expand_str(
+        let out = expand_args(
             "name = \"q\", summary(quantiles = [0.5, 0.99], max_age = \"30s\")",
             "fn q() {}",
         );
         assert!(
-            out.contains(
-                "summary : :: core :: option :: Option :: Some (:: promforge :: __private :: \
-                 instrument :: SummaryOptions :: new () . quantiles (& [0.5f64 , 0.99f64]) . \
-                 max_age (:: core :: time :: Duration :: from_millis (30000u64)))"
+            out.has(
+                "summary: ::core::option::Option::Some(::promforge::__private::instrument::\
+                 SummaryOptions::new().quantiles(&[0.5f64, 0.99f64])\
+                 .max_age(::core::time::Duration::from_millis(30000u64)))"
             ),
             "{out}"
         );
-        assert!(
-            out.contains("buckets : :: promforge :: __private :: instrument :: BUCKETS_LATENCY")
-        );
-        let out = expand_str("name = \"q\", buckets = linear(1, 1, 3)", "fn q() {}");
-        assert!(out.contains("buckets : & [1f64 , 2f64 , 3f64]"), "{out}");
-        assert!(
-            out.contains("summary : :: core :: option :: Option :: None"),
-            "{out}"
-        );
+        assert!(out.has("buckets: ::promforge::__private::instrument::BUCKETS_LATENCY"));
+        let out = expand_args("name = \"q\", buckets = linear(1, 1, 3)", "fn q() {}");
+        assert!(out.has("buckets: &[1f64, 2f64, 3f64]"), "{out}");
+        assert!(out.has("summary: ::core::option::Option::None"), "{out}");
     }
 
     #[test]
     fn impl_blocks_expand_each_method_once() {
-        let out = expand_str(
+        let out = expand_args(
             "",
             "impl S {
                 fn a(&self) {}
@@ -350,18 +344,18 @@ mod tests {
                 const fn d() -> u8 { 1 }
             }",
         );
-        assert_eq!(out.matches("static __PF_SITE").count(), 1, "{out}");
-        assert!(!out.contains("(skip)"), "{out}");
-        assert!(out.contains("instrument_metrics (name = \"c\")"), "{out}");
-        let out = expand_str("skip", "impl S { fn a(&self) {} }");
-        assert!(out.contains("plain `skip` on an impl block"), "{out}");
-        let out = expand_str("skip", "fn a() {}");
-        assert!(out.contains("this function is not in one"), "{out}");
+        assert_eq!(out.count("static __PF_SITE"), 1, "{out}");
+        assert!(!out.has("(skip)"), "{out}");
+        assert!(out.has("instrument_metrics(name = \"c\")"), "{out}");
+        let out = expand_args("skip", "impl S { fn a(&self) {} }");
+        assert!(out.error("plain `skip` on an impl block"), "{out}");
+        let out = expand_args("skip", "fn a() {}");
+        assert!(out.error("this function is not in one"), "{out}");
     }
 
     #[test]
     fn an_unparsed_body_is_kept_as_written() {
-        let out = expand_str("", "fn f() -> u8 { some new syntax @@ }");
-        assert!(out.contains("{ some new syntax @"), "{out}");
+        let out = expand_args("", "fn f() -> u8 { some new syntax @@ }");
+        assert!(out.has("{ some new syntax @@ }"), "{out}");
     }
 }

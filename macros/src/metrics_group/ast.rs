@@ -177,8 +177,8 @@ impl MetricKind {
     /// The suffixes of the sample names the family writes besides its own name.
     fn sample_suffixes(self) -> &'static [&'static str] {
         match self {
-            Self::Histogram => &["_bucket", "_sum", "_count"],
-            Self::Summary => &["_sum", "_count"],
+            Self::Histogram => &promforge_rules::HISTOGRAM_SAMPLE_SUFFIXES,
+            Self::Summary => &promforge_rules::SUMMARY_SAMPLE_SUFFIXES,
             _ => &[],
         }
     }
@@ -1029,10 +1029,7 @@ impl<'a> Reader<'_, 'a> {
         if kind != MetricKind::Gauge || self.samples.contains_key(name) {
             return false;
         }
-        let Some(suffix) = ["_total", "_count", "_sum", "_bucket"]
-            .into_iter()
-            .find(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
-        else {
+        let Some(suffix) = promforge_rules::gauge_refused_suffix(name) else {
             return false;
         };
         let stem = &name[..name.len() - suffix.len()];
@@ -1362,10 +1359,10 @@ fn aggregate_what(key: &str) -> &'static str {
     }
 }
 
-/// A family's exposed name: `_total` added to a counter's.
+/// A family's exposed name: `_total` added to a counter's (as the runtime's registry adds it).
 fn family_name(name: &str, kind: MetricKind) -> String {
-    if kind == MetricKind::Counter && !name.ends_with("_total") {
-        format!("{name}_total")
+    if kind == MetricKind::Counter {
+        promforge_rules::counter_name(name)
     } else {
         name.to_owned()
     }

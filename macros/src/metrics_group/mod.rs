@@ -56,15 +56,16 @@ mod tests {
     use quote::quote;
 
     use super::*;
+    use crate::test_util::Expansion;
 
-    /// Expands `input` and checks that the output is Rust items; returns it as text.
-    fn expand_str(input: TokenStream) -> String {
+    /// Expands `input` and checks that the output is Rust items.
+    fn expand_str(input: TokenStream) -> Expansion {
         let input: DeriveInput = syn::parse2(input).unwrap_or_else(|error| panic!("{error}"));
         let output = expand(&input);
         if let Err(error) = syn::parse2::<syn::File>(output.clone()) {
             panic!("not items: {error}\n{output}");
         }
-        output.to_string().replace(' ', "")
+        Expansion::new(output)
     }
 
     #[test]
@@ -82,16 +83,14 @@ mod tests {
                 note: String,
             }
         });
-        assert!(!out.contains("compile_error"), "{out}");
-        assert!(out.contains("::promforge::__private::group::MetricsGroupforObserver"));
-        assert!(out.contains("join_name(__prefix,\"observer\")"));
-        assert!(
-            out.contains("register_field::<Counter>(__registry,&__prefix,\"events\",\"Events.\"")
-        );
-        assert!(out.contains("\"latency_seconds\""));
-        assert!(out.contains(".buckets(&[-1f64,0.5f64,1f64])"), "{out}");
-        assert!(out.contains("fnglobal()"));
-        assert!(out.contains("<Cacheas::promforge::__private::group::MetricsGroup>::register_in"));
+        assert!(!out.has_errors(), "{out}");
+        assert!(out.has("::promforge::__private::group::MetricsGroup for Observer"));
+        assert!(out.has("join_name(__prefix,\"observer\")"));
+        assert!(out.has("register_field::<Counter>(__registry,&__prefix,\"events\",\"Events.\""));
+        assert!(out.has("\"latency_seconds\""));
+        assert!(out.has(".buckets(&[-1f64,0.5f64,1f64])"), "{out}");
+        assert!(out.has("fn global()"));
+        assert!(out.has("<Cache as ::promforge::__private::group::MetricsGroup>::register_in"));
     }
 
     /// `FieldOptions` is written with its `const fn` setters: no struct literal, so no
@@ -116,23 +115,23 @@ mod tests {
                 plain: Counter,
             }
         });
-        assert!(!out.contains("compile_error"), "{out}");
-        assert!(!out.contains(".."), "{out}");
-        assert!(!out.contains("FieldOptions{"), "{out}");
-        assert!(out.contains(
+        assert!(!out.has_errors(), "{out}");
+        assert!(!out.has(".."), "{out}");
+        assert!(!out.has("FieldOptions{"), "{out}");
+        assert!(out.has(
             "FieldOptions::new().state_label(\"latency_seconds\").buckets(&[0.001f64,0.002f64,\
              0.004f64])"
         ));
-        assert!(out.contains(
+        assert!(out.has(
             "FieldOptions::new().state_label(\"requests\").buckets(::promforge::__private::\
              instrument::BUCKETS_LATENCY)"
         ));
-        assert!(out.contains(
+        assert!(out.has(
             "FieldOptions::new().state_label(\"percentiles_seconds\").summary(::promforge::\
              __private::instrument::SummaryOptions::new().quantiles(&[0.5f64,0.99f64]).max_age(\
              ::core::time::Duration::from_millis(300000u64)).age_buckets(3usize))"
         ));
-        assert!(out.contains("FieldOptions::new().state_label(\"plain\"))"));
+        assert!(out.has("FieldOptions::new().state_label(\"plain\"))"));
     }
 
     #[test]
@@ -193,25 +192,25 @@ mod tests {
                 missing_help: Counter,
             }
         });
-        assert!(out.contains("compile_error"));
-        assert!(out.contains("unimplemented"));
-        assert!(out.contains("fnglobal()"));
+        assert!(out.has_errors());
+        assert!(out.has("unimplemented"));
+        assert!(out.has("fn global()"));
 
         let out = expand_str(quote! {
             #[metrics(snapshot)]
             enum Stats { A }
         });
-        assert!(out.contains("compile_error"));
-        assert!(out.contains("SnapshotGroupforStats"));
-        assert!(out.contains("fnregister_snapshot"));
+        assert!(out.has_errors());
+        assert!(out.has("SnapshotGroup for Stats"));
+        assert!(out.has("fn register_snapshot"));
 
         // An invalid `crate` path: no stub naming it.
         let out = expand_str(quote! {
             #[metrics(crate = "not a path")]
             struct Metrics {}
         });
-        assert!(out.contains("compile_error"));
-        assert!(!out.contains("impl"));
+        assert!(out.has_errors());
+        assert!(!out.has("impl"));
     }
 
     /// The messages of the errors `input` expands to.
@@ -250,29 +249,29 @@ mod tests {
                 wait_ms: f32,
             }
         });
-        assert!(!out.contains("compile_error"), "{out}");
+        assert!(!out.has_errors(), "{out}");
         assert!(
-            out.contains("constFAMILY_COUNT:::core::primitive::usize=4usize;"),
+            out.has("const FAMILY_COUNT:::core::primitive::usize=4usize;"),
             "{out}"
         );
-        assert!(out.contains(
+        assert!(out.has(
             "field_desc(&__prefix,\"processing_seconds\",\"Processing.\",::promforge::\
              MetricType::Summary)"
         ));
         // avg × count, divided by the scale's reciprocal; the struct's labels.
         assert!(
-            out.contains(
+            out.has(
                 "write_aggregate_summary(__out,__base+1usize,::promforge::__private::String::\
-             as_str(__labels),self.avg_us*self.processedas::core::primitive::f64/1000000f64,\
-             self.processedas::core::primitive::f64);"
+             as_str(__labels),self.avg_us*self.processed as ::core::primitive::f64/1000000f64,\
+             self.processed as ::core::primitive::f64);"
             ),
             "{out}"
         );
-        assert!(out.contains("__base+2usize,"));
-        assert!(out.contains("::core::time::Duration::as_secs_f64(&self.busy),"));
+        assert!(out.has("__base+2usize,"));
+        assert!(out.has("::core::time::Duration::as_secs_f64(&self.busy),"));
         // A scale that is not the reciprocal of a whole number multiplies.
         assert!(
-            out.contains("self.wait_msas::core::primitive::f64*0.3f64,"),
+            out.has("self.wait_ms as ::core::primitive::f64*0.3f64,"),
             "{out}"
         );
     }
@@ -374,11 +373,11 @@ mod tests {
                 failed: u64,
             }
         });
-        assert!(!out.contains("compile_error"), "{out}");
-        assert!(out.contains("constFAMILY_COUNT:::core::primitive::usize=2usize;"));
+        assert!(!out.has_errors(), "{out}");
+        assert!(out.has("const FAMILY_COUNT:::core::primitive::usize=2usize;"));
         assert!(
-            out.contains(
-                "push_label_pair(__labels,\"result\",\"failed\");<u64as::promforge::__private::\
+            out.has(
+                "push_label_pair(__labels,\"result\",\"failed\");<u64 as ::promforge::__private::\
              group::SnapshotValue>::write(&self.failed,__out,__base+0usize,"
             ),
             "{out}"
@@ -530,9 +529,9 @@ mod tests {
                 requests: Family<String, Counter>,
             }
         });
-        assert!(!out.contains("compile_error"), "{out}");
-        assert!(!out.contains("register_field"), "{out}");
-        assert!(out.contains("unimplemented"), "{out}");
+        assert!(!out.has_errors(), "{out}");
+        assert!(!out.has("register_field"), "{out}");
+        assert!(out.has("unimplemented"), "{out}");
     }
 
     #[test]
@@ -554,11 +553,11 @@ mod tests {
                 d: f64,
             }
         });
-        assert!(!out.contains("compile_error"), "{out}");
-        assert!(out.contains("group::Scale::Per(1000000f64)"), "{out}");
-        assert!(out.contains("group::Scale::Per(1000f64)"), "{out}");
-        assert!(out.contains("group::Scale::Times(1024f64)"), "{out}");
-        assert!(out.contains("group::Scale::Times(0.75f64)"), "{out}");
+        assert!(!out.has_errors(), "{out}");
+        assert!(out.has("group::Scale::Per(1000000f64)"), "{out}");
+        assert!(out.has("group::Scale::Per(1000f64)"), "{out}");
+        assert!(out.has("group::Scale::Times(1024f64)"), "{out}");
+        assert!(out.has("group::Scale::Times(0.75f64)"), "{out}");
         let found = errors(quote! {
             #[metrics(snapshot)]
             struct Stats {
@@ -587,10 +586,10 @@ mod tests {
                 pub messages: Counter,
             }
         });
-        assert!(out.contains("pubstructWorkerFamilies"));
-        assert!(out.contains("pubmessages:::promforge::Family<WorkerLabels,Counter>"));
-        assert!(out.contains("pubfnfor_labels(&self,__labels:&WorkerLabels)->Worker"));
-        assert!(out.contains("pubfnfor_labels(__labels:&WorkerLabels)->Self"));
+        assert!(out.has("pub struct WorkerFamilies"));
+        assert!(out.has("pub messages:::promforge::Family<WorkerLabels,Counter>"));
+        assert!(out.has("pub fn for_labels(&self,__labels:&WorkerLabels)->Worker"));
+        assert!(out.has("pub fn for_labels(__labels:&WorkerLabels)->Self"));
     }
 
     #[test]
@@ -610,17 +609,17 @@ mod tests {
                 conns: HashMap<String, Conn>,
             }
         });
-        assert!(out.contains(
-            "constFAMILY_COUNT:::core::primitive::usize=2usize+<Otheras::promforge::__private::\
-             group::SnapshotGroup>::FAMILY_COUNT+<Connas::promforge::__private::group::\
+        assert!(out.has(
+            "const FAMILY_COUNT:::core::primitive::usize=2usize+<Other as ::promforge::__private::\
+             group::SnapshotGroup>::FAMILY_COUNT+<Conn as ::promforge::__private::group::\
              SnapshotGroup>::FAMILY_COUNT;"
         ));
-        assert!(out.contains("push_label::<String>(__labels,\"id\",&self.id)"));
+        assert!(out.has("push_label::<String>(__labels,\"id\",&self.id)"));
         // The value after a nested group starts after the nested group's families.
-        assert!(out.contains(
-            "(&self.after,__out,__base+1usize+<Otheras::promforge::__private::group::\
+        assert!(out.has(
+            "(&self.after,__out,__base+1usize+<Other as ::promforge::__private::group::\
              SnapshotGroup>::FAMILY_COUNT,"
         ));
-        assert!(out.contains("push_label::<String>(__labels,\"conn\",__key)"));
+        assert!(out.has("push_label::<String>(__labels,\"conn\",__key)"));
     }
 }

@@ -330,13 +330,9 @@ pub(super) fn check_summary_name(name: &str) -> Result<(), String> {
     ))
 }
 
-/// `prefix` and `name` joined as the runtime's `join_name` joins them.
+/// `prefix` and `name` joined as the runtime joins them (`promforge_rules::join_name`).
 pub(super) fn join(prefix: &str, name: &str) -> String {
-    match (prefix.is_empty(), name.is_empty()) {
-        (true, _) => name.to_owned(),
-        (_, true) => prefix.to_owned(),
-        _ => format!("{}_{}", prefix.trim_end_matches('_'), name),
-    }
+    promforge_rules::join_name(prefix, name)
 }
 
 /// The first paragraph of a doc comment: its lines trimmed and joined with a space.
@@ -365,48 +361,36 @@ mod tests {
     #[test]
     fn non_base_units_suggest_the_base_one() {
         assert_eq!(
-            check_unit("milliseconds", UnitPlace::Snapshot)
-                .err()
-                .unwrap_or_default(),
+            check_unit("milliseconds", UnitPlace::Snapshot).expect_err("an error"),
             "`milliseconds` is not a base unit: use unit = \"seconds\" (and scale = 0.001 \
              for a value kept in milliseconds)"
         );
         assert_eq!(
-            check_unit("milliseconds", UnitPlace::Live)
-                .err()
-                .unwrap_or_default(),
+            check_unit("milliseconds", UnitPlace::Live).expect_err("an error"),
             "`milliseconds` is not a base unit: use unit = \"seconds\" and record the values \
              in seconds"
         );
         assert_eq!(
-            check_unit("percent", UnitPlace::Snapshot)
-                .err()
-                .unwrap_or_default(),
+            check_unit("percent", UnitPlace::Snapshot).expect_err("an error"),
             "`percent` is not a base unit: use unit = \"ratio\" (and scale = 0.01 for a value \
              kept in percent)"
         );
         assert!(
             check_unit("mb", UnitPlace::Snapshot)
-                .err()
-                .unwrap_or_default()
+                .expect_err("an error")
                 .contains("unit = \"bytes\" (and scale = 1048576.0")
         );
         assert_eq!(
-            check_unit("secs", UnitPlace::Snapshot)
-                .err()
-                .unwrap_or_default(),
+            check_unit("secs", UnitPlace::Snapshot).expect_err("an error"),
             "`secs` is not a base unit: use unit = \"seconds\""
         );
         assert_eq!(
-            check_unit("Seconds", UnitPlace::Live)
-                .err()
-                .unwrap_or_default(),
+            check_unit("Seconds", UnitPlace::Live).expect_err("an error"),
             "`Seconds` is not a base unit as Prometheus spells it: use unit = \"seconds\""
         );
         assert!(
             check_unit("furlongs", UnitPlace::Live)
-                .err()
-                .unwrap_or_default()
+                .expect_err("an error")
                 .starts_with(
                     "`furlongs` is not a Prometheus base unit: expected one of \"seconds\""
                 )
@@ -453,14 +437,12 @@ mod tests {
         assert_eq!(apply("ms", "seconds").as_deref(), Ok("ms_seconds"));
         assert!(
             apply("latency_ms", "bytes")
-                .err()
-                .unwrap_or_default()
+                .expect_err("an error")
                 .contains("`_ms`")
         );
         assert!(
             apply("size_seconds", "bytes")
-                .err()
-                .unwrap_or_default()
+                .expect_err("an error")
                 .contains("`_seconds`")
         );
     }
@@ -470,34 +452,22 @@ mod tests {
         assert_eq!(check_summary_name("processing_seconds"), Ok(()));
         assert_eq!(check_summary_name("payload_bytes"), Ok(()));
         assert_eq!(
-            check_summary_name("processing_ms")
-                .err()
-                .unwrap_or_default(),
+            check_summary_name("processing_ms").expect_err("an error"),
             "`processing_ms` ends in `_ms`, which is not a base unit: name the summary \
              `processing_seconds`, with scale = 0.001 for values kept in milliseconds"
         );
         assert!(
             check_summary_name("latency_secs")
-                .err()
-                .unwrap_or_default()
+                .expect_err("an error")
                 .ends_with("name the summary `latency_seconds`")
         );
         assert!(
             check_summary_name("latency")
-                .err()
-                .unwrap_or_default()
+                .expect_err("an error")
                 .starts_with("`latency` does not end in a base unit")
         );
         assert!(check_summary_name("seconds").is_err());
         assert!(check_summary_name("build_info").is_err());
-    }
-
-    #[test]
-    fn joins_like_the_runtime() {
-        assert_eq!(join("", "x"), "x");
-        assert_eq!(join("a", ""), "a");
-        assert_eq!(join("a_", "x"), "a_x");
-        assert_eq!(join("a", "x"), "a_x");
     }
 
     #[test]

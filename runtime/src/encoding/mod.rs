@@ -188,8 +188,8 @@ impl MetricType {
     /// The suffixes a family of this type adds to its name on its sample lines.
     pub(crate) fn sample_suffixes(self) -> &'static [&'static str] {
         match self {
-            MetricType::Histogram => &["_bucket", "_sum", "_count"],
-            MetricType::Summary => &["_sum", "_count"],
+            MetricType::Histogram => &promforge_rules::HISTOGRAM_SAMPLE_SUFFIXES,
+            MetricType::Summary => &promforge_rules::SUMMARY_SAMPLE_SUFFIXES,
             _ => &[],
         }
     }
@@ -800,7 +800,7 @@ mod tests {
     fn value<V: EncodeValue>(v: V) -> String {
         let mut b = Vec::new();
         v.encode_value(&mut b);
-        String::from_utf8(b).unwrap_or_default()
+        String::from_utf8(b).expect("UTF-8")
     }
 
     #[test]

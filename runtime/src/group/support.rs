@@ -25,7 +25,7 @@ pub struct FieldOptions {
     /// The label of a [`StateSet`](crate::StateSet) field (the derive passes the metric's
     /// name, as OpenMetrics state sets do); `state` when not given.
     pub state_label: Option<&'static str>,
-    /// A [`Summary`]'s quantiles and window (checked at compile time by the derive); the
+    /// A [`Summary`](crate::Summary)'s quantiles and window (checked at compile time by the derive); the
     /// summary's defaults for what is not given.
     pub summary: SummaryOptions,
 }
@@ -62,13 +62,10 @@ impl FieldOptions {
     }
 }
 
-/// Joins two name parts with `_` (either may be empty).
+/// Joins two name parts with `_` (either may be empty): `promforge_rules::join_name`, the
+/// join the derive checks names with at compile time.
 pub fn join_name(prefix: &str, name: &str) -> String {
-    match (prefix.is_empty(), name.is_empty()) {
-        (true, _) => name.to_owned(),
-        (_, true) => prefix.to_owned(),
-        _ => format!("{}_{}", prefix.trim_end_matches('_'), name),
-    }
+    promforge_rules::join_name(prefix, name)
 }
 
 /// Makes and registers one field of a live group.

@@ -48,25 +48,19 @@ use crate::registry::Registry;
 /// leave a route to the application.
 #[must_use = "the routes do nothing until they are turned into a router and served"]
 pub struct MetricsRoutes {
-    registry: Registry,
-    metrics_path: String,
-    checks: Vec<ReadinessCheck>,
+    settings: endpoints::Settings,
     health: bool,
     ready: bool,
-    render_timeout: Duration,
 }
 
 impl std::fmt::Debug for MetricsRoutes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MetricsRoutes")
-            .field("metrics_path", &self.metrics_path)
+            .field("metrics_path", &self.settings.metrics_path)
             .field("health", &self.health)
             .field("ready", &self.ready)
-            .field("render_timeout", &self.render_timeout)
-            .field(
-                "checks",
-                &self.checks.iter().map(|c| &c.name).collect::<Vec<_>>(),
-            )
+            .field("render_timeout", &self.settings.request_timeout)
+            .field("checks", &self.settings.check_names())
             .finish_non_exhaustive()
     }
 }
@@ -85,12 +79,9 @@ impl MetricsRoutes {
     pub fn new(registry: Registry) -> Self {
         crate::service::mark_start();
         Self {
-            registry,
-            metrics_path: "/metrics".to_owned(),
-            checks: Vec::new(),
+            settings: endpoints::Settings::new(registry),
             health: true,
             ready: true,
-            render_timeout: endpoints::DEFAULT_REQUEST_TIMEOUT,
         }
     }
 
@@ -100,7 +91,7 @@ impl MetricsRoutes {
     /// thread, one per registry at a time, shared by the scrapes that arrive meanwhile
     /// (as in the standalone exporter).
     pub fn render_timeout(mut self, timeout: Duration) -> Self {
-        self.render_timeout = timeout;
+        self.settings.request_timeout = timeout;
         self
     }
 
@@ -119,7 +110,7 @@ impl MetricsRoutes {
 
     /// The path metrics are served on (default `/metrics`).
     pub fn metrics_path(mut self, path: impl Into<String>) -> Self {
-        self.metrics_path = endpoints::normalize_path(path.into());
+        self.settings.set_metrics_path(path.into());
         self
     }
 
@@ -136,7 +127,9 @@ impl MetricsRoutes {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Display,
     {
-        self.checks.push(ReadinessCheck::new(name, timeout, check));
+        self.settings
+            .checks
+            .push(ReadinessCheck::new(name, timeout, check));
         self
     }
 
@@ -145,7 +138,7 @@ impl MetricsRoutes {
     where
         S: Clone + Send + Sync + 'static,
     {
-        let metrics_path = self.metrics_path.clone();
+        let metrics_path = self.settings.metrics_path.clone();
         let (health, ready) = (self.health, self.ready);
         let state = Arc::new(self);
         let for_metrics = Arc::clone(&state);
@@ -153,8 +146,15 @@ impl MetricsRoutes {
             &metrics_path,
             get(move |headers: HeaderMap| async move {
                 super::own_route(super::OWN_SCRAPE).await;
-                let (registry, timeout) = (&for_metrics.registry, for_metrics.render_timeout);
-                to_axum(endpoints::metrics_shared(registry, &headers, timeout).await)
+                let settings = &for_metrics.settings;
+                to_axum(
+                    endpoints::metrics_shared(
+                        &settings.registry,
+                        &headers,
+                        settings.request_timeout,
+                    )
+                    .await,
+                )
             })
             .fallback(not_allowed::<{ super::OWN_SCRAPE }>),
         );
@@ -173,7 +173,7 @@ impl MetricsRoutes {
                 "/ready",
                 get(move || async move {
                     super::own_route(super::OWN_PROBE).await;
-                    to_axum(endpoints::ready(&state.checks).await)
+                    to_axum(endpoints::ready(&state.settings.checks).await)
                 })
                 .fallback(not_allowed::<{ super::OWN_PROBE }>),
             );

@@ -6,7 +6,7 @@ use quanta::Instant;
 use std::time::Instant;
 
 use crate::labels::LabelSet;
-use crate::thread_cells::{CallSeries, Ending};
+use crate::thread_cells::{CallSeries, ComboResult, Ending};
 
 use super::CallResult;
 use super::labeled::*;
@@ -90,6 +90,12 @@ impl CallGuard {
     /// to the cells in one visit of this thread's cells.
     #[inline]
     pub(super) fn end(&mut self, result: Option<CallResult>) {
+        self.end_with(result, None);
+    }
+
+    /// [`end`](Self::end), the result counted per label combination (`combo`) when given.
+    #[inline]
+    pub(super) fn end_with(&mut self, result: Option<CallResult>, combo: Option<ComboResult>) {
         let Some(metrics) = self.metrics else {
             return;
         };
@@ -99,6 +105,7 @@ impl CallGuard {
             in_flight: false,
             seconds: None,
             result: None,
+            combo,
         };
         if let Some(start) = self.start {
             let seconds = start.elapsed().as_secs_f64();
@@ -131,7 +138,11 @@ impl CallGuard {
                 }
             }
         }
-        if ending.in_flight || ending.seconds.is_some() || ending.result.is_some() {
+        if ending.in_flight
+            || ending.seconds.is_some()
+            || ending.result.is_some()
+            || ending.combo.is_some()
+        {
             metrics.cells.leave(ending);
         }
     }
@@ -159,8 +170,9 @@ impl Drop for CallGuard {
 pub struct LabeledCallGuard<L: LabelSet + 'static, F: Fn(CallResult, &'static str) -> L> {
     pub(super) guard: CallGuard,
     pub(super) family: &'static LabeledCalls<L>,
-    /// The combination of the label values, when they are all closed (see [`label_combo`]).
-    pub(super) combo: Option<usize>,
+    /// The combination of the label values and the number of combinations, when they are
+    /// all closed (see [`label_combo`]).
+    pub(super) combo: Option<(usize, usize)>,
     pub(super) make_labels: Option<F>,
 }
 
@@ -185,28 +197,28 @@ where
         let Some(make_labels) = self.make_labels.take() else {
             return;
         };
-        self.guard.end(None);
+        // Closed label values without an error variant: counted in this thread's cells of
+        // the site, in the same visit as the duration and the end of the call.
+        let combo = match (self.guard.metrics, self.combo) {
+            (Some(metrics), Some((combo, combos))) if metrics.count_calls && error.is_empty() => {
+                self.family
+                    .combo_in_cells(metrics, combo, combos, &make_labels)
+                    .then_some(ComboResult {
+                        index: combo * 4 + result as usize,
+                        len: combos * 4,
+                    })
+            }
+            _ => None,
+        };
+        self.guard.end_with(None, combo);
+        if combo.is_some() {
+            return;
+        }
         let Some(metrics) = self.guard.metrics else {
             return;
         };
         if !metrics.count_calls {
             return;
-        }
-        // Closed label values without an error variant: this thread's cells of the
-        // combination, as for an unlabeled function.
-        if error.is_empty() {
-            let cells = self.combo.and_then(|combo| {
-                self.family
-                    .combo_cells(&metrics.shared, combo, &make_labels)
-            });
-            if let Some(cells) = cells {
-                cells.leave(Ending {
-                    in_flight: false,
-                    seconds: None,
-                    result: Some(result as usize),
-                });
-                return;
-            }
         }
         let (series, overflow) = self
             .family

@@ -6,11 +6,12 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use crate::encoding::{MetricEncoder, MetricType};
 use crate::family::Family;
 use crate::labels::LabelSet;
-use crate::metrics::{EncodeMetric, Histogram};
-use crate::thread_cells::{CallSeries, SiteCells};
+use crate::metrics::EncodeMetric;
+use crate::thread_cells::{CallSeries, ComboResult};
 
 use super::CallResult;
 use super::shared::*;
+use super::site::SiteMetrics;
 
 /// A label value computed from an argument: borrowed for closed types (no allocation),
 /// owned for open ones.
@@ -20,21 +21,25 @@ pub type LabelText = Cow<'static, str>;
 /// closed; `None` for an open type.
 pub type LabelIndex = Option<(usize, usize)>;
 
-/// The most label combinations of a labeled site counted in per-thread cells; the others
-/// (and every open label) go through the site's family.
+/// The most label combinations of a labeled site counted in per-thread cells; a site whose
+/// label types have more (and every site with an open label) counts its calls in its
+/// family.
 pub(super) const MAX_COMBOS: usize = 64;
 
-/// The combination of a call's label values, when every label is of a closed type and the
-/// combination is one of the first 64: its calls are then counted in per-thread
-/// cells, like an unlabeled function's.
+/// The combination of a call's label values and the number of combinations of their types
+/// (`(combination, combinations)`), when every label is of a closed type and the types have
+/// at most 64 combinations together: its calls are then counted in this thread's cells of
+/// the site, like an unlabeled function's.
 #[inline]
-pub fn label_combo(parts: &[LabelIndex]) -> Option<usize> {
+pub fn label_combo(parts: &[LabelIndex]) -> Option<(usize, usize)> {
     let mut combo = 0usize;
+    let mut combos = 1usize;
     for part in parts {
         let (cardinality, index) = (*part)?;
         combo = combo.checked_mul(cardinality)?.checked_add(index)?;
+        combos = combos.checked_mul(cardinality)?;
     }
-    (combo < MAX_COMBOS).then_some(combo)
+    (combos <= MAX_COMBOS).then_some((combo, combos))
 }
 
 /// The calls families of every labeled site of one name (each has its own generated label
@@ -86,9 +91,10 @@ impl EncodeMetric for SharedLabeled {
 /// they take the same labels.
 pub struct LabeledCalls<L: LabelSet> {
     pub(super) family: OnceLock<Family<L, CallSeries>>,
-    /// Per label combination (see [`label_combo`]): the per-thread cells its calls are
-    /// counted in, or `None` when the family gave other series (past its limit).
-    pub(super) combos: [OnceLock<Option<Arc<SiteCells>>>; MAX_COMBOS],
+    /// Per label combination (see [`label_combo`]): whether its series in the family are
+    /// views of the site's cells (made at its first call), `false` when the family gave
+    /// other series (past its limit).
+    pub(super) combos: [OnceLock<bool>; MAX_COMBOS],
 }
 
 impl<L: LabelSet> std::fmt::Debug for LabeledCalls<L> {
@@ -107,28 +113,33 @@ impl<L: LabelSet + 'static> LabeledCalls<L> {
         }
     }
 
-    /// The cells of label combination `combo` (made at its first call, with its four result
-    /// series in the family as views of them).
+    /// Whether the calls of label combination `combo` (of `combos`) are counted in the
+    /// site's cells: at its first call, its four result series are made in the family as
+    /// views of them.
     #[inline]
-    pub(super) fn combo_cells(
+    pub(super) fn combo_in_cells(
         &self,
-        shared: &SharedFamilies,
+        metrics: &SiteMetrics,
         combo: usize,
+        combos: usize,
         make_labels: &impl Fn(CallResult, &'static str) -> L,
-    ) -> Option<&Arc<SiteCells>> {
-        let slot = self.combos.get(combo)?;
-        slot.get_or_init(|| {
-            let family = self.family(shared);
-            let cells = Arc::new(SiteCells::new(Histogram::new()));
-            let all_cells = CallResult::ALL.iter().all(|&result| {
+    ) -> bool {
+        let Some(slot) = self.combos.get(combo) else {
+            return false;
+        };
+        *slot.get_or_init(|| {
+            let family = self.family(&metrics.shared);
+            CallResult::ALL.iter().all(|&result| {
+                let counter = ComboResult {
+                    index: combo * 4 + result as usize,
+                    len: combos * 4,
+                };
                 let (series, _) = family.get_or_insert_with(&make_labels(result, ""), || {
-                    CallSeries::Site(Arc::clone(&cells), result as usize)
+                    CallSeries::Combo(Arc::clone(&metrics.cells), counter)
                 });
-                series.is_site(&cells, result as usize)
-            });
-            all_cells.then_some(cells)
+                series.is_combo(&metrics.cells, counter)
+            })
         })
-        .as_ref()
     }
 
     pub(super) fn family(&self, shared: &SharedFamilies) -> &Family<L, CallSeries> {

@@ -133,9 +133,10 @@ pub(super) fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<S
             "instrumented functions".to_owned(),
         ),
         Some(name) => (
-            format!("{prefix}{name}_calls_total"),
-            format!("{prefix}{name}_duration_seconds"),
-            format!("{prefix}{name}_in_flight"),
+            // The endings the attribute refuses in `name` (promforge_rules' suffixes).
+            format!("{prefix}{name}{}", promforge_rules::CALLS_SUFFIX),
+            format!("{prefix}{name}{}", promforge_rules::DURATION_SUFFIX),
+            format!("{prefix}{name}{}", promforge_rules::IN_FLIGHT_SUFFIX),
             format!("`{name}`"),
         ),
     };

@@ -43,7 +43,7 @@ pub struct SiteConfig {
     pub prefix: &'static str,
     /// The attribute's `name` (own families), if any.
     pub name: Option<&'static str>,
-    /// Duration buckets (only used with `name`; the shared family uses [`BUCKETS_LATENCY`]).
+    /// Duration buckets (only used with `name`; the shared family uses [`BUCKETS_LATENCY`](crate::metrics::BUCKETS_LATENCY)).
     pub buckets: &'static [f64],
     /// Durations go in a summary with these settings instead of a histogram (only used
     /// with `name`: the shared family is a histogram).
@@ -225,7 +225,7 @@ impl Site {
     pub fn start_labeled<L, F>(
         &'static self,
         family: &'static LabeledCalls<L>,
-        combo: Option<usize>,
+        combo: Option<(usize, usize)>,
         make_labels: F,
     ) -> LabeledCallGuard<L, F>
     where
@@ -241,7 +241,7 @@ impl Site {
         &'static self,
         registry: &Registry,
         family: &'static LabeledCalls<L>,
-        combo: Option<usize>,
+        combo: Option<(usize, usize)>,
         make_labels: F,
     ) -> LabeledCallGuard<L, F>
     where

@@ -243,7 +243,10 @@ fn durations_go_in_a_histogram_or_a_summary() {
             ..SummaryOptions::default()
         }
     );
-    assert!(SummaryOptions::new().quantiles(&[0.0]).build().is_err());
+    assert!(matches!(
+        SummaryOptions::new().quantiles(&[0.0]).build(),
+        Err(crate::error::Error::InvalidQuantiles { .. })
+    ));
 }
 
 /// Run with `cargo test -p promforge --features noop --lib noop`.
@@ -272,4 +275,21 @@ mod noop {
         drop(SITE.start_in(&r));
         assert_eq!(r.render(), "", "nothing was even registered");
     }
+}
+
+/// A combination is counted in cells only when every label is closed and the types have at
+/// most 64 combinations together; the index is the mixed-radix number of the values'
+/// indexes.
+#[test]
+fn label_combinations_are_numbered_up_to_the_limit() {
+    use super::labeled::label_combo;
+    assert_eq!(label_combo(&[]), Some((0, 1)));
+    assert_eq!(label_combo(&[Some((3, 2))]), Some((2, 3)));
+    assert_eq!(label_combo(&[Some((3, 2)), Some((2, 1))]), Some((5, 6)));
+    assert_eq!(label_combo(&[Some((8, 7)), Some((8, 7))]), Some((63, 64)));
+    // 65 combinations: even the first value's calls go through the family, so that one
+    // site never counts a label set in two places.
+    assert_eq!(label_combo(&[Some((65, 0))]), None);
+    assert_eq!(label_combo(&[Some((2, 0)), None]), None);
+    assert_eq!(label_combo(&[Some((usize::MAX, 1)), Some((2, 1))]), None);
 }

@@ -324,75 +324,59 @@ impl Drop for HistogramTimer {
     }
 }
 
-/// Checks upper bounds: at least one, finite, strictly increasing; a trailing `+Inf` is dropped.
+/// Checks upper bounds: at least one, finite, strictly increasing; a trailing `+Inf` is
+/// dropped (the rule itself, shared with the macros' `buckets = [...]`, is
+/// `promforge_rules::check_bounds`).
 pub(crate) fn check_buckets(buckets: &[f64]) -> Result<Vec<f64>, Error> {
     let bounds = match buckets.split_last() {
         Some((last, rest)) if *last == f64::INFINITY => rest,
         _ => buckets,
     };
-    let err = |reason: String| Err(Error::InvalidBuckets { reason });
-    if bounds.is_empty() {
-        return err("at least one finite upper bound is needed".into());
-    }
-    if let Some(b) = bounds.iter().find(|b| !b.is_finite()) {
-        return err(format!("upper bound {b} is not finite"));
-    }
-    if let Some(w) = bounds.windows(2).find(|w| w[0] >= w[1]) {
-        return err(format!(
-            "upper bounds must be strictly increasing, but {} is followed by {}",
-            w[0], w[1]
-        ));
-    }
+    promforge_rules::check_bounds(bounds).map_err(bucket_error)?;
     Ok(bounds.to_vec())
 }
 
-/// A computed bound rounded to 15 significant digits, so that it reads as it would be
-/// written: `0.1 + 0.1 × 2` is `0.3`, not `0.30000000000000004` (and renders `le="0.3"`).
-/// The macros' `buckets = exponential(…)` / `linear(…)` compute the same bounds at compile
-/// time.
-fn round_bound(bound: f64) -> f64 {
-    format!("{bound:.14e}").parse().unwrap_or(bound)
+fn bucket_error(e: promforge_rules::BucketError) -> Error {
+    Error::InvalidBuckets {
+        reason: e.to_string(),
+    }
 }
 
 /// `count` upper bounds starting at `start`, each `factor` times the one before
 /// (`exponential_buckets(0.001, 2.0, 4)` → 1 ms, 2 ms, 4 ms, 8 ms), each rounded to 15
-/// significant digits.
+/// significant digits so that it reads as written. Needs `start > 0`, `factor > 1` and a
+/// `count` from 1 to 1000; the bounds computed must stay finite and increasing.
+/// `#[instrument_metrics(buckets = exponential(…))]` computes the same bounds at compile
+/// time, with the same code.
+///
+/// ```
+/// let bounds = promforge::exponential_buckets(0.001, 2.0, 4)?;
+/// assert_eq!(bounds, [0.001, 0.002, 0.004, 0.008]);
+/// assert!(matches!(
+///     promforge::exponential_buckets(0.0, 2.0, 4),
+///     Err(promforge::Error::InvalidBuckets { .. })
+/// ));
+/// # Ok::<(), promforge::Error>(())
+/// ```
 pub fn exponential_buckets(start: f64, factor: f64, count: usize) -> Result<Vec<f64>, Error> {
-    let valid = start > 0.0 && start.is_finite() && factor > 1.0 && factor.is_finite();
-    if !valid || count == 0 {
-        return Err(Error::InvalidBuckets {
-            reason: format!(
-                "exponential buckets need start > 0, factor > 1 and count >= 1 \
-                 (got start {start}, factor {factor}, count {count})"
-            ),
-        });
-    }
-    let buckets: Vec<f64> = (0..count)
-        .scan(start, |b, _| {
-            let v = *b;
-            *b *= factor;
-            Some(round_bound(v))
-        })
-        .collect();
-    check_buckets(&buckets)
+    promforge_rules::Generator::Exponential
+        .bounds(start, factor, count)
+        .map_err(bucket_error)
 }
 
 /// `count` upper bounds starting at `start`, `width` apart
 /// (`linear_buckets(0.1, 0.1, 3)` → 0.1, 0.2, 0.3), each rounded to 15 significant digits.
+/// Needs a finite `start`, `width > 0` and a `count` from 1 to 1000.
+/// `#[instrument_metrics(buckets = linear(…))]` computes the same bounds at compile time.
+///
+/// ```
+/// assert_eq!(promforge::linear_buckets(0.1, 0.1, 3)?, [0.1, 0.2, 0.3]);
+/// # Ok::<(), promforge::Error>(())
+/// ```
 pub fn linear_buckets(start: f64, width: f64, count: usize) -> Result<Vec<f64>, Error> {
-    let valid = start.is_finite() && width > 0.0 && width.is_finite();
-    if !valid || count == 0 {
-        return Err(Error::InvalidBuckets {
-            reason: format!(
-                "linear buckets need a finite start, width > 0 and count >= 1 \
-                 (got start {start}, width {width}, count {count})"
-            ),
-        });
-    }
-    let buckets: Vec<f64> = (0..count)
-        .map(|i| round_bound(start + width * i as f64))
-        .collect();
-    check_buckets(&buckets)
+    promforge_rules::Generator::Linear
+        .bounds(start, width, count)
+        .map_err(bucket_error)
 }
 
 #[cfg(test)]
@@ -401,7 +385,7 @@ mod tests {
 
     #[test]
     fn buckets_are_inclusive_and_cumulative() {
-        let h = Histogram::with_buckets(&[1.0, 2.0]).unwrap_or_default();
+        let h = Histogram::with_buckets(&[1.0, 2.0]).expect("valid bounds");
         for v in [0.5, 1.0, 1.5, 2.0, 3.0, f64::NAN] {
             h.observe(v);
         }
@@ -413,47 +397,54 @@ mod tests {
         assert!(h.sum().is_nan());
     }
 
+    /// The shared table (`promforge_rules::table::BUCKETS`) through the runtime's entry
+    /// points; the macros run it through `buckets = [...]` / `exponential(…)` / `linear(…)`.
     #[test]
-    fn bad_buckets_are_errors() {
-        assert!(Histogram::with_buckets(&[]).is_err());
-        assert!(Histogram::with_buckets(&[f64::INFINITY]).is_err());
-        assert!(Histogram::with_buckets(&[1.0, 1.0]).is_err());
-        assert!(Histogram::with_buckets(&[2.0, 1.0]).is_err());
-        assert!(Histogram::with_buckets(&[f64::NAN]).is_err());
-        assert!(Histogram::with_buckets(&[1.0, f64::INFINITY]).is_ok());
-        assert!(exponential_buckets(0.0, 2.0, 3).is_err());
-        assert!(linear_buckets(0.0, 0.0, 3).is_err());
-        assert_eq!(
-            exponential_buckets(1.0, 10.0, 3).ok(),
-            Some(vec![1.0, 10.0, 100.0])
-        );
+    fn the_shared_bucket_table() {
+        use promforge_rules::table::{BUCKETS, BucketCase};
+        for case in BUCKETS {
+            let made = match *case {
+                BucketCase::List { bounds, ok } => {
+                    let made = Histogram::with_buckets(bounds);
+                    assert_eq!(made.is_ok(), ok, "{bounds:?}");
+                    made.err()
+                }
+                BucketCase::Generated {
+                    generator,
+                    start,
+                    step,
+                    count,
+                    expected,
+                } => {
+                    let made = match generator {
+                        promforge_rules::Generator::Exponential => {
+                            exponential_buckets(start, step, count)
+                        }
+                        promforge_rules::Generator::Linear => linear_buckets(start, step, count),
+                    };
+                    assert_eq!(made.as_deref().ok(), expected, "{case:?}");
+                    made.err()
+                }
+            };
+            if let Some(e) = made {
+                assert!(matches!(e, Error::InvalidBuckets { .. }), "{e:?}");
+            }
+        }
     }
 
     #[test]
-    fn computed_bounds_read_as_written() {
-        assert_eq!(
-            linear_buckets(0.1, 0.1, 5).ok(),
-            Some(vec![0.1, 0.2, 0.3, 0.4, 0.5])
-        );
-        assert_eq!(
-            exponential_buckets(0.001, 1.5, 4).ok(),
-            Some(vec![0.001, 0.0015, 0.00225, 0.003375])
-        );
-        assert_eq!(
-            exponential_buckets(0.001, 2.0, 10)
-                .ok()
-                .and_then(|b| b.last().copied()),
-            Some(0.512)
-        );
-        assert_eq!(
-            linear_buckets(-1.0, 0.5, 3).ok(),
-            Some(vec![-1.0, -0.5, 0.0])
-        );
+    fn a_trailing_infinity_is_the_implicit_bucket() {
+        let h = Histogram::with_buckets(&[1.0, f64::INFINITY]).expect("valid bounds");
+        assert_eq!(h.cumulative_counts(), vec![(1.0, 0), (f64::INFINITY, 0)]);
+        assert!(matches!(
+            Histogram::with_buckets(&[f64::INFINITY]),
+            Err(Error::InvalidBuckets { .. })
+        ));
     }
 
     #[test]
     fn quantile_estimates_interpolate_like_promql() {
-        let h = Histogram::with_buckets(&[1.0, 2.0, 4.0]).unwrap_or_default();
+        let h = Histogram::with_buckets(&[1.0, 2.0, 4.0]).expect("valid bounds");
         assert_eq!(h.estimate_quantile(0.5), None);
         for v in [0.5, 1.5, 1.5, 3.0] {
             h.observe(v);

@@ -168,14 +168,21 @@ impl SummaryBuilder {
         let mut quantiles = self.quantiles;
         quantiles.sort_by(f64::total_cmp);
         let err = |reason: String| Err(Error::InvalidQuantiles { reason });
-        if let Some(q) = quantiles.iter().find(|q| !(**q > 0.0 && **q < 1.0)) {
+        // The rules the macros check `quantiles = […]` and `age_buckets = n` with.
+        if let Some(q) = quantiles
+            .iter()
+            .find(|&&q| !promforge_rules::quantile_ok(q))
+        {
             return err(format!("quantile {q} is not between 0 and 1 (exclusive)"));
         }
         if let Some(w) = quantiles.windows(2).find(|w| w[0] == w[1]) {
             return err(format!("quantile {} is given twice", w[0]));
         }
-        if self.age_buckets == 0 || self.max_age.is_zero() {
-            return err("max_age and age_buckets must be greater than zero".into());
+        if !promforge_rules::age_buckets_ok(self.age_buckets) || self.max_age.is_zero() {
+            return err(format!(
+                "max_age must be greater than zero and age_buckets from 1 to {}",
+                promforge_rules::MAX_AGE_BUCKETS
+            ));
         }
         Ok(Summary::from_checked(
             quantiles,
@@ -476,7 +483,7 @@ mod tests {
         let summary = Summary::builder()
             .quantiles(&[0.5, 0.9, 0.95, 0.99, 0.999])
             .build()
-            .unwrap_or_default();
+            .expect("valid summary settings");
         for &v in samples.iter() {
             summary.observe(v);
         }
@@ -526,7 +533,7 @@ mod tests {
             .age_buckets(3)
             .clock(clock.clone())
             .build()
-            .unwrap_or_default();
+            .expect("valid summary settings");
         for _ in 0..100 {
             summary.observe(10.0);
         }
@@ -557,7 +564,7 @@ mod tests {
             .age_buckets(4)
             .clock(clock.clone())
             .build()
-            .unwrap_or_default();
+            .expect("valid summary settings");
         let mut rng = Rng(42);
         for i in 0..1_000_000u32 {
             // Values over 18 orders of magnitude, time moving on.
@@ -597,26 +604,62 @@ mod tests {
 
     #[test]
     fn options_keep_the_defaults_they_do_not_give() {
-        let summary = Summary::from_options(Some(&[0.99, 0.5]), None, Some(2)).unwrap_or_default();
+        let summary = Summary::from_options(Some(&[0.99, 0.5]), None, Some(2))
+            .expect("valid summary settings");
         assert_eq!(summary.configured_quantiles(), [0.5, 0.99]);
         assert_eq!(summary.core.step, DEFAULT_MAX_AGE / 2);
-        let summary =
-            Summary::from_options(None, Some(Duration::from_secs(60)), None).unwrap_or_default();
+        let summary = Summary::from_options(None, Some(Duration::from_secs(60)), None)
+            .expect("valid summary settings");
         assert_eq!(summary.configured_quantiles(), DEFAULT_QUANTILES);
         assert_eq!(
             summary.core.step,
             Duration::from_secs(60) / DEFAULT_AGE_BUCKETS as u32
         );
-        assert!(Summary::from_options(Some(&[1.5]), None, None).is_err());
-        assert!(Summary::from_options(None, None, Some(0)).is_err());
+        assert!(matches!(
+            Summary::from_options(Some(&[1.5]), None, None),
+            Err(Error::InvalidQuantiles { .. })
+        ));
+        assert!(matches!(
+            Summary::from_options(None, None, Some(0)),
+            Err(Error::InvalidQuantiles { .. })
+        ));
+    }
+
+    /// The shared table (`promforge_rules::table`) through the builder; the macros run it
+    /// through `quantiles = […]` and `age_buckets = n`.
+    #[test]
+    fn the_shared_summary_table() {
+        use promforge_rules::table::{AGE_BUCKETS, QUANTILES};
+        for &(quantile, ok) in QUANTILES {
+            let built = Summary::builder().quantiles(&[quantile]).build();
+            assert_eq!(built.is_ok(), ok, "{quantile}");
+            assert!(ok || matches!(built, Err(Error::InvalidQuantiles { .. })));
+        }
+        for &(age_buckets, ok) in AGE_BUCKETS {
+            let built = Summary::builder().age_buckets(age_buckets).build();
+            assert_eq!(built.is_ok(), ok, "{age_buckets}");
+            assert!(ok || matches!(built, Err(Error::InvalidQuantiles { .. })));
+        }
     }
 
     #[test]
     fn invalid_settings_are_errors() {
         for qs in [&[0.0][..], &[1.0], &[0.5, 0.5], &[-0.1], &[f64::NAN]] {
-            assert!(Summary::builder().quantiles(qs).build().is_err(), "{qs:?}");
+            assert!(
+                matches!(
+                    Summary::builder().quantiles(qs).build(),
+                    Err(Error::InvalidQuantiles { .. })
+                ),
+                "{qs:?}"
+            );
         }
-        assert!(Summary::builder().age_buckets(0).build().is_err());
-        assert!(Summary::builder().max_age(Duration::ZERO).build().is_err());
+        assert!(matches!(
+            Summary::builder().age_buckets(0).build(),
+            Err(Error::InvalidQuantiles { .. })
+        ));
+        assert!(matches!(
+            Summary::builder().max_age(Duration::ZERO).build(),
+            Err(Error::InvalidQuantiles { .. })
+        ));
     }
 }
