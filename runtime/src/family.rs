@@ -530,9 +530,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
                 None => MetricRef::owned((self.inner.factory)()),
             },
             // Switched off: no lookup, updates go nowhere.
-            Storage::Open(open) if crate::metrics::NOOP => {
-                MetricRef::borrowed(&open.overflow.metric)
-            }
+            Storage::Open(open) if crate::noop::NOOP => MetricRef::borrowed(&open.overflow.metric),
             Storage::Open(open) => match self.get_open(open, labels, || (self.inner.factory)()) {
                 Found::Series(metric) => MetricRef::owned(metric),
                 Found::Overflow(metric) => MetricRef {
@@ -548,7 +546,7 @@ impl<L: LabelSet, M: EncodeMetric + Clone> Family<L, M> {
     /// code (the public update methods below), never the caller's, so it cannot re-enter.
     #[inline]
     fn update(&self, labels: &L, update: impl FnOnce(&M)) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         match &self.inner.storage {

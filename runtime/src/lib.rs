@@ -57,6 +57,7 @@ pub mod instrument;
 pub mod labels;
 pub mod metrics;
 mod name;
+mod noop;
 #[cfg(feature = "process")]
 #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;

@@ -1,6 +1,6 @@
 //! `#[metrics(…)]` on the struct and `#[metric(…)]` on its fields: which keys are allowed
 //! where, and their parsing. Checks of one value (a bucket list, a scale) are made here, on
-//! the value's tokens; checks across keys and fields are in `ast.rs`.
+//! the value's tokens; checks across keys and fields are in `check.rs`.
 
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ pub(super) struct ContainerAttrs {
 /// `summary(name = "…", sum = field | avg = field, count = field, scale = …, help = "…")`:
 /// a summary family from aggregates the struct keeps. The checks across keys (one of `sum`
 /// and `avg`, `count`, `name` and `help` given) are made when parsing; the fields named and
-/// the name's unit are checked in `ast.rs`.
+/// the name's unit are checked in `check.rs`.
 pub(super) struct SummaryAttr {
     /// `summary`, as written (errors about the whole summary point at it).
     pub(super) key: Path,

@@ -285,7 +285,7 @@ fn labeled(input: &Input<'_>, fields: &[LiveField<'_>], labels: &Type) -> TokenS
                     #member: ::core::clone::Clone::clone(&*#krate::Family::get(&self.#member, __labels))
                 });
             }
-            // Reported by `ast.rs`: a labeled group has no nested fields.
+            // Reported by `check.rs`: a labeled group has no nested fields.
             LiveRole::Nested => {}
             LiveRole::Skip => {
                 let default = default(ty);

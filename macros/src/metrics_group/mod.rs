@@ -5,19 +5,22 @@
 //! (`#[metrics(summary(name = "…_seconds", sum = field | avg = field, count = field,
 //! scale = …, help = "…"))]`: `_sum` and `_count`, no quantiles).
 //!
-//! The pipeline: `attr.rs` parses the attributes, `ast.rs` reads each field and checks the
-//! names it renders to (`naming.rs` holds the Prometheus rules), then `live.rs` or
-//! `snapshot.rs` writes the impls. After an error, `fallback.rs` writes stub impls so that
-//! uses of the struct elsewhere add nothing to the real error.
+//! The pipeline: `attr.rs` parses the attributes; `ast.rs` is the model, read from the
+//! struct, each field checked by `check.rs` against the others (what its type is comes from
+//! `types.rs`; the names it renders to follow the Prometheus rules of `naming.rs`); then
+//! `live.rs` or `snapshot.rs` writes the impls. After an error, `fallback.rs` writes stub
+//! impls so that uses of the struct elsewhere add nothing to the real error.
 
 mod ast;
 mod attr;
 mod bounds;
+mod check;
 mod fallback;
 mod live;
 mod naming;
 mod snapshot;
 mod symbol;
+mod types;
 
 use proc_macro2::{Span, TokenStream};
 use syn::DeriveInput;

@@ -176,7 +176,7 @@ impl Site {
     /// Starts a call recorded in the default registry.
     #[inline]
     pub fn start(&'static self) -> CallGuard {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return CallGuard::off();
         }
         match self.metrics.get() {
@@ -190,7 +190,7 @@ impl Site {
     /// one, and reported once through the [error handler](crate::set_error_handler).
     #[inline]
     pub fn start_in(&'static self, registry: &Registry) -> CallGuard {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return CallGuard::off();
         }
         let metrics = self
@@ -300,7 +300,7 @@ inventory::submit!(crate::registry::FirstRender(preregister_sites));
 /// Makes the series of every collected call site that records in `registry` and has not
 /// been called yet.
 fn preregister_sites(registry: &Registry) {
-    if crate::metrics::NOOP {
+    if crate::noop::NOOP {
         return;
     }
     for entry in inventory::iter::<SiteEntry> {

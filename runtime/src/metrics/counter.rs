@@ -57,7 +57,7 @@ impl<N: CounterNumber> Counter<N> {
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         N::atomic_add(&self.cell, N::ONE);
@@ -67,7 +67,7 @@ impl<N: CounterNumber> Counter<N> {
     /// a counter never goes down.
     #[inline]
     pub fn inc_by(&self, v: N) {
-        if !super::NOOP && v.is_valid_increment() {
+        if !crate::noop::NOOP && v.is_valid_increment() {
             N::atomic_add(&self.cell, v);
         }
     }
@@ -100,7 +100,7 @@ impl<N: CounterNumber> Counter<N> {
         v: N,
         labels: &E,
     ) -> Result<(), Error> {
-        if super::NOOP || !v.is_valid_increment() {
+        if crate::noop::NOOP || !v.is_valid_increment() {
             return Ok(());
         }
         self.cell.exemplar.record(labels, v.to_f64())?;

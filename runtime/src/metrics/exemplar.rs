@@ -144,7 +144,7 @@ impl ExemplarSlot {
     /// exemplar that finds the slot busy (a scrape copying it, another thread recording)
     /// is dropped.
     pub fn record<E: ExemplarLabels + ?Sized>(&self, labels: &E, value: f64) -> Result<(), Error> {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return Ok(());
         }
         let encoded = SCRATCH.try_with(|scratch| {

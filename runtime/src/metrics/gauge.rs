@@ -37,7 +37,7 @@ impl<N: GaugeNumber> Gauge<N> {
     /// Sets the value.
     #[inline]
     pub fn set(&self, v: N) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         self.cell.store(v.into_bits(), Ordering::Relaxed);
@@ -46,7 +46,7 @@ impl<N: GaugeNumber> Gauge<N> {
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         N::atomic_add(&self.cell, N::ONE);
@@ -55,7 +55,7 @@ impl<N: GaugeNumber> Gauge<N> {
     /// Subtracts one.
     #[inline]
     pub fn dec(&self) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         N::atomic_add(&self.cell, N::ONE.negate());
@@ -64,7 +64,7 @@ impl<N: GaugeNumber> Gauge<N> {
     /// Adds `v` (which may be negative).
     #[inline]
     pub fn add(&self, v: N) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         N::atomic_add(&self.cell, v);
@@ -73,7 +73,7 @@ impl<N: GaugeNumber> Gauge<N> {
     /// Subtracts `v`.
     #[inline]
     pub fn sub(&self, v: N) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         N::atomic_add(&self.cell, v.negate());

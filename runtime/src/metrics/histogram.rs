@@ -84,7 +84,7 @@ impl Histogram {
     /// as the Go client does.
     #[inline]
     pub fn observe(&self, v: f64) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         let core = &*self.core;
@@ -121,7 +121,7 @@ impl Histogram {
         v: f64,
         labels: &E,
     ) -> Result<(), Error> {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return Ok(());
         }
         let bucket = self.bucket_of(v);

@@ -37,9 +37,6 @@ pub use summary::{
 
 use crate::encoding::{MetricEncoder, MetricType};
 
-/// Whether metric updates are compiled out (feature `noop`).
-pub(crate) const NOOP: bool = cfg!(feature = "noop");
-
 /// Now, in seconds since the Unix epoch (a metric's creation time, OpenMetrics `_created`).
 pub(crate) fn now_seconds() -> f64 {
     std::time::SystemTime::now()

@@ -70,7 +70,7 @@ impl<N: CounterNumber> ShardedCounter<N> {
     /// Adds one (to this thread's shard).
     #[inline]
     pub fn inc(&self) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         N::atomic_add(self.cell(), N::ONE);
@@ -80,7 +80,7 @@ impl<N: CounterNumber> ShardedCounter<N> {
     /// ignored: a counter never goes down.
     #[inline]
     pub fn inc_by(&self, v: N) {
-        if !super::NOOP && v.is_valid_increment() {
+        if !crate::noop::NOOP && v.is_valid_increment() {
             N::atomic_add(self.cell(), v);
         }
     }

@@ -84,7 +84,7 @@ impl<E: LabelValue> StateSet<E> {
     /// Makes `state` the current state.
     #[inline]
     pub fn set(&self, state: E) {
-        if crate::metrics::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         self.inner.current.store(state.index(), Ordering::Relaxed);

@@ -279,7 +279,7 @@ impl Summary {
     /// part of the quantiles.
     #[inline]
     pub fn observe(&self, v: f64) {
-        if super::NOOP {
+        if crate::noop::NOOP {
             return;
         }
         let core = &*self.core;
