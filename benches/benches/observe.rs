@@ -42,6 +42,39 @@ fn observe(c: &mut Criterion) {
         })
     });
 
+    // Exemplars (issue 17): the same observation with an explicit exemplar (at most
+    // +40 ns over the row above), and from two threads at once on one histogram (at most
+    // 2× the one-thread cost).
+    let traced = promforge::Histogram::with_buckets(BUCKETS).expect("buckets");
+    let trace = [("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736")];
+    g.bench_function("promforge_histogram_with_exemplar", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            traced
+                .observe_with_exemplar(black_box(values[i]), &trace)
+                .expect("exemplar")
+        })
+    });
+    g.bench_function("promforge_histogram_with_exemplar_two_threads", |b| {
+        b.iter_custom(|iters| {
+            let start = std::time::Instant::now();
+            std::thread::scope(|s| {
+                for t in 0..2 {
+                    let (traced, values) = (&traced, &values);
+                    s.spawn(move || {
+                        for n in 0..iters as usize {
+                            let v = values[(n + t * 512) & 1023];
+                            traced
+                                .observe_with_exemplar(black_box(v), &trace)
+                                .expect("exemplar");
+                        }
+                    });
+                }
+            });
+            start.elapsed()
+        })
+    });
+
     let theirs = prometheus::Histogram::with_opts(
         prometheus::HistogramOpts::new("h", "H.").buckets(BUCKETS.to_vec()),
     )

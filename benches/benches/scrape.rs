@@ -398,6 +398,19 @@ fn scrape(c: &mut Criterion, families: usize) {
             buf.len()
         })
     });
+    // The same registry as OpenMetrics (what Prometheus negotiates): the ratio to the
+    // 0.0.4 row above is the cost of the format (issue 17: at most 1.2×).
+    // prometheus-client's `text::encode` below writes OpenMetrics too.
+    g.bench_function(
+        BenchmarkId::new("promforge", "render_into_as OpenMetrics"),
+        |b| {
+            b.iter(|| {
+                buf.clear();
+                ours.render_into_as(&mut buf, promforge::encoding::Format::OpenMetricsText1_0_0);
+                buf.len()
+            })
+        },
+    );
     g.bench_function(BenchmarkId::new("prometheus", "gather+TextEncoder"), |b| {
         let encoder = prometheus::TextEncoder::new();
         b.iter(|| {

@@ -31,6 +31,8 @@ pub(crate) const BUCKETS: Symbol = Symbol("buckets");
 pub(crate) const SKIP: Symbol = Symbol("skip");
 /// `registry = expr`: the registry an instrumented function records in.
 pub(crate) const REGISTRY: Symbol = Symbol("registry");
+/// `exemplars = false`: an instrumented function's durations keep no automatic exemplar.
+pub(crate) const EXEMPLARS: Symbol = Symbol("exemplars");
 /// `skip(calls)`: calls are not counted.
 pub(crate) const CALLS: Symbol = Symbol("calls");
 /// `skip(duration)`: durations are not recorded.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::encoding::{
-    EncodeValue, ExpositionWriter, FamilyMeta, Format, MetricEncoder, MetricType,
+    EncodeValue, ExpositionWriter, FamilyMeta, Format, MetricEncoder, MetricType, RenderOptions,
 };
 
 /// One family a [`Collector`] writes.
@@ -77,7 +77,7 @@ pub trait Collector: Send + Sync + 'static {
 /// Where a [`Collector`] writes its samples: one buffer per family, so samples written in
 /// any order come out grouped under their family's header.
 pub struct CollectorEncoder<'a> {
-    format: Format,
+    format: (Format, RenderOptions),
     families: &'a [FamilyMeta],
     const_labels: &'a str,
     buffers: &'a mut [Vec<u8>],
@@ -85,7 +85,7 @@ pub struct CollectorEncoder<'a> {
 
 impl<'a> CollectorEncoder<'a> {
     pub(crate) fn new(
-        format: Format,
+        format: (Format, RenderOptions),
         families: &'a [FamilyMeta],
         const_labels: &'a str,
         buffers: &'a mut [Vec<u8>],
@@ -124,7 +124,7 @@ impl<'a> CollectorEncoder<'a> {
             return;
         };
         let mut encoder =
-            ExpositionWriter::sample_buffer(self.format, buf, meta.name(), self.const_labels);
+            ExpositionWriter::sample_buffer(self.format, buf, meta, self.const_labels);
         write(&mut encoder.with_labels(labels));
     }
 }

@@ -52,6 +52,13 @@ pub enum Error {
         /// What is wrong with them.
         reason: String,
     },
+    /// Exemplar labels OpenMetrics refuses: an invalid name, or names and values longer
+    /// than 128 characters together.
+    #[error("invalid exemplar: {reason}")]
+    InvalidExemplar {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Summary quantiles outside (0, 1) or given twice, or an empty window.
     #[error("invalid summary settings: {reason}")]
     InvalidQuantiles {

@@ -142,6 +142,7 @@ impl FacadeBuilder {
         prefix_buckets.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Ok(FacadeRecorder {
             state: Arc::new(State {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 registry: self.registry,
                 buckets: self.buckets,
                 prefix_buckets,
@@ -194,6 +195,8 @@ impl Kind {
 }
 
 struct State {
+    /// This recorder's identity in the threads' caches.
+    id: u64,
     registry: Registry,
     buckets: Vec<f64>,
     prefix_buckets: Vec<(String, Vec<f64>)>,
@@ -210,6 +213,26 @@ struct Entry {
     key: Key,
     handle: Handle,
 }
+
+/// The most handles one thread keeps in its cache (of every recorder).
+const THREAD_CACHE_ENTRIES: usize = 4096;
+
+/// An entry of a thread's cache: a handle of recorder `id`.
+struct Cached {
+    id: u64,
+    kind: Kind,
+    key: Key,
+    handle: Handle,
+}
+
+thread_local! {
+    /// Handles this thread looked up before, by key hash: the hot path takes no lock.
+    static CACHE: std::cell::RefCell<hashbrown::HashTable<Cached>> =
+        const { std::cell::RefCell::new(hashbrown::HashTable::new()) };
+}
+
+/// Identities of recorders (never reused, unlike an address).
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Default)]
 struct Names {
@@ -480,13 +503,54 @@ impl State {
     #[inline]
     fn handle(&self, kind: Kind, key: &Key) -> Handle {
         let hash = Self::hash(kind, key);
-        {
-            let series = self.series.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(entry) = series.find(hash, |e| e.kind == kind && e.key == *key) {
-                return entry.handle.clone();
-            }
+        let id = self.id;
+        // This thread's cache first: no lock, no cache line shared with other threads.
+        let cached = CACHE.try_with(|cache| {
+            let cache = cache.try_borrow().ok()?;
+            cache
+                .find(hash, |e| e.id == id && e.kind == kind && e.key == *key)
+                .map(|e| e.handle.clone())
+        });
+        if let Ok(Some(handle)) = cached {
+            return handle;
         }
-        self.make(kind, key, hash)
+        let found = {
+            let series = self.series.read().unwrap_or_else(PoisonError::into_inner);
+            series
+                .find(hash, |e| e.kind == kind && e.key == *key)
+                .map(|e| e.handle.clone())
+        };
+        match found {
+            Some(handle) => {
+                self.remember(hash, kind, key, &handle);
+                handle
+            }
+            None => self.make(kind, key, hash),
+        }
+    }
+
+    /// Keeps a handle found in the shared table in this thread's cache (bounded: emptied
+    /// when full).
+    #[cold]
+    fn remember(&self, hash: u64, kind: Kind, key: &Key, handle: &Handle) {
+        let _ = CACHE.try_with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return;
+            };
+            if cache.len() >= THREAD_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert_unique(
+                hash,
+                Cached {
+                    id: self.id,
+                    kind,
+                    key: key.clone(),
+                    handle: handle.clone(),
+                },
+                |e| Self::hash(e.kind, &e.key),
+            );
+        });
     }
 
     #[cold]

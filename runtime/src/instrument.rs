@@ -49,6 +49,12 @@
 //! at the future's first poll, and so does the call: a future dropped before it was ever
 //! polled ran nothing and records nothing (not even `cancelled`). The guard records from
 //! `Drop`.
+//!
+//! **Exemplars.** With feature `opentelemetry` (or a source set with
+//! [`set_exemplar_source`](crate::metrics::set_exemplar_source)), a call's duration made
+//! inside a sampled span keeps the span's `trace_id` and `span_id` as its bucket's exemplar
+//! (shown in OpenMetrics output). `#[instrument_metrics(exemplars = false)]` turns that off
+//! for one function.
 
 pub use crate::metrics::{BUCKETS_HTTP, BUCKETS_LATENCY};
 

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
 use crate::collector::{Collector, CollectorEntry};
-use crate::encoding::{ContentType, ExpositionWriter, FamilyMeta, MetricType, push_label_pair};
+use crate::encoding::{
+    ContentType, ExpositionWriter, FamilyMeta, MetricType, RenderOptions, push_label_pair,
+};
 use crate::error::Error;
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
 use crate::name::{check_metric_name, check_user_label_name};
@@ -53,6 +55,8 @@ pub struct Registry {
 
 struct Inner {
     prefix: String,
+    /// What renders write beyond the format (OpenMetrics `_created` samples).
+    options: RenderOptions,
     const_labels: Vec<(String, String)>,
     /// `a="1",b="2"`, escaped, or empty.
     const_labels_rendered: String,
@@ -155,6 +159,7 @@ pub struct RegistryBuilder {
     prefix: Option<String>,
     const_labels: Vec<(String, String)>,
     from_env: bool,
+    created: bool,
 }
 
 impl RegistryBuilder {
@@ -179,6 +184,27 @@ impl RegistryBuilder {
     /// override them. The default registry always does this.
     pub fn labels_from_env(mut self) -> Self {
         self.from_env = true;
+        self
+    }
+
+    /// Writes a `_created` sample (when the series was made, in seconds since the epoch)
+    /// for every counter, histogram and summary in OpenMetrics output; off by default,
+    /// because Prometheus before 2.50 ingests them as extra series. The text format
+    /// 0.0.4 has no such samples.
+    ///
+    /// ```
+    /// use promforge::encoding::Format;
+    ///
+    /// # fn main() -> Result<(), promforge::Error> {
+    /// let registry = promforge::Registry::builder().created_timestamps(true).build()?;
+    /// registry.counter("jobs", "Jobs done.")?.inc();
+    /// let text = registry.render_as(Format::OpenMetricsText1_0_0);
+    /// assert!(text.contains("\njobs_total 1\njobs_created "));
+    /// assert!(!registry.render().contains("_created"));
+    /// # Ok(()) }
+    /// ```
+    pub fn created_timestamps(mut self, on: bool) -> Self {
+        self.created = on;
         self
     }
 
@@ -208,6 +234,9 @@ impl RegistryBuilder {
         Ok(Registry {
             inner: Arc::new(Inner {
                 prefix,
+                options: RenderOptions {
+                    created: self.created,
+                },
                 const_labels: self.const_labels,
                 const_labels_rendered: rendered,
                 state: RwLock::default(),
@@ -237,6 +266,7 @@ impl Registry {
         Registry {
             inner: Arc::new(Inner {
                 prefix: String::new(),
+                options: RenderOptions::default(),
                 const_labels: Vec::new(),
                 const_labels_rendered: String::new(),
                 state: RwLock::default(),
@@ -279,11 +309,27 @@ impl Registry {
         metric: M,
     ) -> Result<String, Error> {
         let metric_type = metric.metric_type();
+        self.register_as(name, help, metric, metric_type)
+    }
+
+    /// [`register`](Self::register) with the family's type given (an info family is a
+    /// gauge family of value 1 written as `info` in OpenMetrics).
+    pub(crate) fn register_as<M: EncodeMetric>(
+        &self,
+        name: &str,
+        help: &str,
+        metric: M,
+        metric_type: MetricType,
+    ) -> Result<String, Error> {
         let Prepared {
             full,
             samples,
-            meta,
+            mut meta,
         } = self.prepare(name, help, metric_type)?;
+        // OpenMetrics names a state set's one label like the family; another is a gauge.
+        if metric_type == MetricType::StateSet && metric.label_names() != [full.as_str()] {
+            meta = FamilyMeta::new(full.clone(), help, MetricType::Gauge);
+        }
 
         if let Some(label) = metric
             .label_names()
@@ -460,18 +506,14 @@ impl Registry {
         if metric_type == MetricType::Counter {
             full = promforge_rules::counter_name(&full);
         }
+        if metric_type == MetricType::Info && !full.ends_with("_info") {
+            full.push_str("_info");
+        }
         check_metric_name(&full)?;
         if help.trim().is_empty() {
             return Err(Error::MissingHelp { name: full });
         }
-        let samples: Vec<String> = std::iter::once(full.clone())
-            .chain(
-                metric_type
-                    .sample_suffixes()
-                    .iter()
-                    .map(|s| format!("{full}{s}")),
-            )
-            .collect();
+        let samples = sample_names(&full, metric_type);
         Ok(Prepared {
             meta: FamilyMeta::new(full.clone(), help, metric_type),
             full,
@@ -615,10 +657,8 @@ impl Registry {
             return false;
         };
         let family = state.families.remove(i);
-        let suffixes = family.metric.metric_type().sample_suffixes();
-        state.sample_names.remove(&family.name);
-        for s in suffixes {
-            state.sample_names.remove(&format!("{}{s}", family.name));
+        for name in sample_names(&family.name, family.meta.metric_type()) {
+            state.sample_names.remove(&name);
         }
         true
     }
@@ -696,7 +736,7 @@ impl Registry {
         buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
         let state = self.read_state();
         let const_labels = self.inner.const_labels_rendered.as_str();
-        let mut out = ExpositionWriter::new(buf, const_labels, format.into());
+        let mut out = ExpositionWriter::new(buf, const_labels, format.into(), self.inner.options);
         let mut bounded = false;
         for family in &state.families {
             family.metric.encode(&mut out.family(&family.meta));
@@ -720,8 +760,8 @@ impl Registry {
             bookkeeping(&mut out, &OVERFLOW_META, overflows);
         }
         #[cfg(feature = "prometheus-interop")]
-        if let Some(text) = out.text_buffer().filter(|_| !state.foreign.is_empty()) {
-            self.render_foreign(&state, text);
+        if !state.foreign.is_empty() {
+            self.render_foreign(&state, &mut out);
         }
         out.finish();
         drop(state);
@@ -743,6 +783,21 @@ impl Registry {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Every name a family writes or takes, in any format: its samples (`x_total`, `h_bucket`,
+/// `h_sum`, …) and its OpenMetrics names (`x`, `x_created`), so that no two families
+/// clash in any format.
+fn sample_names(full: &str, metric_type: MetricType) -> Vec<String> {
+    std::iter::once(full.to_owned())
+        .chain(
+            metric_type
+                .sample_suffixes()
+                .iter()
+                .map(|s| format!("{full}{s}")),
+        )
+        .chain(metric_type.openmetrics_names(full))
+        .collect()
 }
 
 impl Default for Registry {

@@ -107,10 +107,11 @@ pub fn register_build_info(
     }
     let name = format!("{}_build_info", crate_name.replace(['-', '.'], "_"));
     let family = crate::family::Family::<BuildLabels, Gauge>::new();
-    let full = registry.register(
+    let full = registry.register_as(
         &name,
         &format!("Build information of {crate_name}: always 1, the labels carry the build."),
         family.clone(),
+        crate::MetricType::Info,
     )?;
     family.set(
         &BuildLabels {

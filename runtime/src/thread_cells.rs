@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::encoding::{MetricEncoder, MetricType};
-use crate::metrics::{Counter, EncodeMetric, Gauge, Histogram};
+use crate::metrics::{Counter, EncodeMetric, ExemplarSlot, Gauge, Histogram, auto_exemplar};
 
 /// Slot numbers of running threads; a number is reused (lowest first) after its thread
 /// exited, so the slots stay as few as the threads that run at once.
@@ -231,6 +231,8 @@ pub(crate) struct SiteCells {
     threads: [OnceLock<Bucket>; BUCKETS],
     /// The cells of calls made by threads without a slot (exiting threads).
     shared: Cells,
+    /// The duration buckets' automatic exemplars (made at the first).
+    exemplars: OnceLock<Box<[ExemplarSlot]>>,
 }
 
 impl std::fmt::Debug for SiteCells {
@@ -249,6 +251,7 @@ impl SiteCells {
             shape,
             threads: Default::default(),
             shared,
+            exemplars: OnceLock::new(),
         }
     }
 
@@ -296,10 +299,12 @@ impl SiteCells {
     pub(crate) fn leave(&self, ending: Ending) {
         let (cells, writer) = self.mine();
         if let Some(v) = ending.seconds {
-            if let Some(bucket) = cells.bucket(self.shape.bucket_of(v)) {
-                writer.bump(bucket, 1);
+            let bucket = self.shape.bucket_of(v);
+            if let Some(count) = cells.bucket(bucket) {
+                writer.bump(count, 1);
             }
             writer.add_f64(&cells.sum, v);
+            auto_exemplar(&self.exemplars, self.shape.buckets().len() + 1, bucket, v);
         }
         if let Some(call) = ending.result.and_then(|r| cells.calls.get(r)) {
             writer.bump(call, 1);
@@ -353,7 +358,9 @@ impl SiteCells {
             .every()
             .map(|c| f64::from_bits(c.sum.load(Ordering::Relaxed)))
             .sum();
-        self.shape.encode_counts(encoder, counts.into_iter(), sum);
+        let exemplars = self.exemplars.get().map(|e| &e[..]);
+        self.shape
+            .encode_counts(encoder, counts.into_iter(), sum, exemplars);
     }
 }
 

@@ -2,6 +2,7 @@
 //! HTTP/1.1 client over real TCP.
 
 pub mod exposition;
+pub mod openmetrics;
 pub mod prometheus_server;
 pub mod proto;
 

@@ -42,8 +42,8 @@ impl PrometheusServer {
         Self::start_with_features(job, targets, extra_scrape_config, &[]).await
     }
 
-    /// [`start`](Self::start) with `--enable-feature=` these feature flags (such as
-    /// `native-histograms`, which makes Prometheus ask for the protobuf format first).
+    /// [`start`](Self::start) with `--enable-feature=` each of `features` (such as
+    /// `exemplar-storage`).
     pub async fn start_with_features(
         job: &str,
         targets: &[SocketAddr],
@@ -77,9 +77,7 @@ impl PrometheusServer {
                 dir.join("data").display()
             ))
             .arg(format!("--web.listen-address={addr}"))
-            .args(
-                (!features.is_empty()).then(|| format!("--enable-feature={}", features.join(","))),
-            )
+            .args(features.iter().map(|f| format!("--enable-feature={f}")))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -128,6 +126,27 @@ impl PrometheusServer {
             .first()
             .and_then(|r| r["value"][1].as_str().map(str::to_owned))
             .and_then(|v| v.parse().ok())
+    }
+
+    /// `GET /api/v1/query_exemplars?query=EXPR` over the last hour → `data` (one entry per
+    /// series: `seriesLabels` and `exemplars`, each with `labels`, `value`, `timestamp`).
+    pub async fn query_exemplars(&self, expr: &str) -> Vec<Value> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let path = format!(
+            "/api/v1/query_exemplars?query={}&start={}&end={}",
+            url_encode(expr),
+            now.saturating_sub(3600),
+            now + 60
+        );
+        let resp = request(self.addr, "GET", &path, &[])
+            .await
+            .unwrap_or_else(|e| panic!("query_exemplars {expr}: {e}"));
+        let json = resp.json();
+        assert_eq!(json["status"], "success", "query_exemplars {expr}: {json}");
+        json["data"].as_array().cloned().unwrap_or_default()
     }
 
     /// `GET /api/v1/targets` → `data.activeTargets`.

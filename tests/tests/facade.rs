@@ -124,6 +124,30 @@ fn clashes_are_reported_and_never_merged() -> Result<(), Error> {
     Ok(())
 }
 
+/// Each thread keeps the handles it looked up: two recorders on one thread (and a
+/// recorder made after another was dropped) never get each other's.
+#[test]
+fn recorders_on_one_thread_keep_their_own_series() -> Result<(), Error> {
+    let registries = [Registry::new(), Registry::new(), Registry::new()];
+    for (i, registry) in registries.iter().enumerate() {
+        let recorder = promforge::facade::builder(registry).build()?;
+        metrics::with_local_recorder(&recorder, || {
+            for _ in 0..=i {
+                metrics::counter!("hits", "shard" => "a").increment(1);
+            }
+        });
+        // The recorder is dropped here; the next one may get its address.
+    }
+    for (i, registry) in registries.iter().enumerate() {
+        let e = check_exposition(&registry.render());
+        assert_eq!(
+            e.value("hits_total", &[("shard", "a")]),
+            Some(i as f64 + 1.0)
+        );
+    }
+    Ok(())
+}
+
 #[test]
 fn past_the_limit_updates_go_to_the_overflow_series() -> Result<(), Error> {
     let registry = Registry::new();

@@ -3,8 +3,9 @@
 
 use std::net::SocketAddr;
 
-use promforge::encoding::{ContentType, Format};
+use promforge::encoding::Format;
 use promforge::{Exporter, Registry};
+use promforge_tests::openmetrics::{check_openmetrics, family};
 use promforge_tests::{check_exposition, request};
 
 fn registry() -> Registry {
@@ -29,6 +30,8 @@ const PROMETHEUS_2_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,\
 fn cases() -> Vec<(Vec<&'static str>, &'static str)> {
     let t004 = Format::PrometheusText0_0_4.content_type();
     let t100 = Format::PrometheusText1_0_0.content_type();
+    let om100 = Format::OpenMetricsText1_0_0.content_type();
+    let om001 = Format::OpenMetricsText0_0_1.content_type();
     vec![
         (vec![], t004),
         (vec!["*/*"], t004),
@@ -45,9 +48,14 @@ fn cases() -> Vec<(Vec<&'static str>, &'static str)> {
             ],
             t100,
         ),
+        (vec![PROMETHEUS_2_ACCEPT], om100),
+        (vec!["application/openmetrics-text; version=0.0.1"], om001),
         (
-            vec![PROMETHEUS_2_ACCEPT],
-            ContentType::negotiate([PROMETHEUS_2_ACCEPT]).header_value(),
+            vec![
+                "application/openmetrics-text;version=1.0.0;q=0.2",
+                "text/plain;q=0.3",
+            ],
+            t004,
         ),
     ]
 }
@@ -82,6 +90,13 @@ async fn check_endpoint(addr: SocketAddr, what: &str) {
             if content_type.starts_with("text/plain") {
                 let parsed = check_exposition(&text);
                 assert_eq!(parsed.value("neg_requests_total", &[]), Some(4.0), "{what}");
+            } else {
+                let parsed = check_openmetrics(&text);
+                assert_eq!(
+                    family(&parsed, "neg_requests").metric_type,
+                    "counter",
+                    "{what}"
+                );
             }
         }
     }
@@ -107,4 +122,38 @@ async fn the_axum_routes_answer_in_the_negotiated_format() {
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     tokio::spawn(async move { axum::serve(listener, app).await });
     check_endpoint(addr, "axum").await;
+}
+
+/// Scrapes in different formats that arrive together each get their own format (renders
+/// are shared per registry and format, never across formats).
+#[tokio::test]
+async fn concurrent_scrapes_in_different_formats_get_their_own() {
+    let handle = Exporter::new(registry())
+        .bind("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = handle.local_addr();
+    let scrapes = (0..16).map(|i| async move {
+        let accept = if i % 2 == 0 {
+            PROMETHEUS_2_ACCEPT
+        } else {
+            "text/plain"
+        };
+        let resp = scrape(addr, &[accept], false).await;
+        (i, resp.header("content-type").to_owned(), resp.text())
+    });
+    for (i, content_type, text) in futures_util::future::join_all(scrapes).await {
+        if i % 2 == 0 {
+            assert!(
+                content_type.starts_with("application/openmetrics-text"),
+                "{content_type}"
+            );
+            assert!(text.ends_with("# EOF\n"), "{text}");
+        } else {
+            assert!(content_type.starts_with("text/plain"), "{content_type}");
+            assert!(!text.contains("# EOF"), "{text}");
+        }
+    }
+    handle.shutdown().await.unwrap_or_else(|e| panic!("{e}"));
 }

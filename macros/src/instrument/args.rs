@@ -10,13 +10,13 @@ use crate::attr_util::{go_on, parse_nested_keys, skip_value, tokens_text};
 use crate::ctxt::Ctxt;
 use crate::krate::Krate;
 use crate::symbol::{
-    AGE_BUCKETS, BUCKETS, CALLS, CRATE, DURATION, IN_FLIGHT, LABELS, MAX_AGE, NAME, PREFIX,
-    QUANTILES, REGISTRY, SKIP, SUMMARY, Symbol,
+    AGE_BUCKETS, BUCKETS, CALLS, CRATE, DURATION, EXEMPLARS, IN_FLIGHT, LABELS, MAX_AGE, NAME,
+    PREFIX, QUANTILES, REGISTRY, SKIP, SUMMARY, Symbol,
 };
 
 /// The options, in the order the error message lists them.
 pub(super) const OPTIONS: &[Symbol] = &[
-    PREFIX, NAME, LABELS, BUCKETS, SUMMARY, SKIP, REGISTRY, CRATE,
+    PREFIX, NAME, LABELS, BUCKETS, SUMMARY, SKIP, EXEMPLARS, REGISTRY, CRATE,
 ];
 /// What `skip(…)` may name.
 pub(super) const SKIP_ITEMS: &[Symbol] = &[CALLS, DURATION, IN_FLIGHT];
@@ -42,6 +42,8 @@ pub(super) struct Args {
     pub(super) skip_keyword: Option<Path>,
     /// A plain `skip` (no list).
     pub(super) plain_skip: Option<Path>,
+    /// `exemplars = false` (or `true`, the default).
+    pub(super) exemplars: Option<bool>,
     /// `registry = expr`.
     pub(super) registry: Option<Expr>,
     /// `crate = "…"`.
@@ -146,6 +148,20 @@ impl Args {
                 )));
             } else {
                 self.plain_skip = Some(meta.path.clone());
+            }
+        } else if key == EXEMPLARS {
+            const USAGE: &str = "`exemplars` takes `false` (this function's durations keep \
+                                 no automatic exemplar) or `true` (the default)";
+            if !meta.input.peek(Token![=]) {
+                return Err(meta.error(USAGE));
+            }
+            let value: Expr = meta.value()?.parse()?;
+            match &value {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(b),
+                    ..
+                }) => self.exemplars = Some(b.value),
+                _ => return Err(syn::Error::new_spanned(&value, USAGE)),
             }
         } else if key == REGISTRY {
             self.registry = Some(meta.value()?.parse()?);

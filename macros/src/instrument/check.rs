@@ -52,6 +52,8 @@ pub(super) struct Options {
     pub(super) duration: bool,
     /// Whether calls in progress are tracked.
     pub(super) in_flight: bool,
+    /// Whether durations keep automatic exemplars.
+    pub(super) exemplars: bool,
     /// `registry = expr`.
     pub(super) registry: Option<Expr>,
 }
@@ -182,6 +184,7 @@ pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
         calls: !skipped(CALLS),
         duration: !skipped(DURATION),
         in_flight: !skipped(IN_FLIGHT),
+        exemplars: args.exemplars.unwrap_or(true),
         registry: args.registry.clone(),
     }
 }

@@ -463,6 +463,7 @@ impl<'a> Generator<'a> {
             }
         };
         let (calls, duration, in_flight) = (options.calls, options.duration, options.in_flight);
+        let exemplars = options.exemplars;
         let entry = self.site_entry();
         let site_static = quote! {
             static #site: #instrument::Site = #instrument::Site::new(#instrument::SiteConfig {
@@ -475,6 +476,7 @@ impl<'a> Generator<'a> {
                 calls: #calls,
                 duration: #duration,
                 in_flight: #in_flight,
+                exemplars: #exemplars,
             });
         };
         let site_static = quote! {

@@ -13,10 +13,13 @@
 //! `le` values ([`BucketLabels`]), a summary's `quantile` values ([`QuantileLabels`]).
 
 pub(crate) mod negotiate;
+pub mod openmetrics;
 pub mod protobuf;
 pub mod text;
 
 use std::fmt::Write as _;
+
+use crate::metrics::ExemplarSlot;
 
 /// An exposition format: one of the protocols Prometheus names in its `scrape_protocols`.
 ///
@@ -44,6 +47,12 @@ pub enum Format {
     /// The Prometheus text format 1.0.0 (`text/plain; version=1.0.0`): 0.0.4 with quoted
     /// UTF-8 names where the scraper allows them (`escaping=allow-utf-8`).
     PrometheusText1_0_0,
+    /// OpenMetrics 1.0.0 (`application/openmetrics-text; version=1.0.0`): what Prometheus
+    /// asks for first; the format that carries exemplars and `_created` samples.
+    OpenMetricsText1_0_0,
+    /// OpenMetrics 0.0.1 (`application/openmetrics-text; version=0.0.1`): the same text as
+    /// 1.0.0, for scrapers that name the older version.
+    OpenMetricsText0_0_1,
     /// The Prometheus protobuf format (`application/vnd.google.protobuf;
     /// proto=io.prometheus.client.MetricFamily; encoding=delimited`): the only one that
     /// carries native histograms; what Prometheus asks for first with
@@ -61,9 +70,19 @@ impl Format {
     /// the scraper asks for it with `escaping=allow-utf-8`.
     pub fn allows_utf8_names(self) -> bool {
         match self {
-            Format::PrometheusText0_0_4 | Format::PrometheusProtobuf => false,
-            Format::PrometheusText1_0_0 => true,
+            Format::PrometheusText0_0_4
+            | Format::OpenMetricsText0_0_1
+            | Format::PrometheusProtobuf => false,
+            Format::PrometheusText1_0_0 | Format::OpenMetricsText1_0_0 => true,
         }
+    }
+
+    /// Whether this is an OpenMetrics format.
+    pub fn is_openmetrics(self) -> bool {
+        matches!(
+            self,
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1
+        )
     }
 }
 
@@ -119,6 +138,11 @@ impl ContentType {
             (Format::PrometheusText1_0_0, true) => {
                 "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
             }
+            (Format::OpenMetricsText1_0_0, false) => openmetrics::CONTENT_TYPE,
+            (Format::OpenMetricsText1_0_0, true) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::OpenMetricsText0_0_1, _) => openmetrics::CONTENT_TYPE_0_0_1,
             (Format::PrometheusProtobuf, _) => protobuf::CONTENT_TYPE,
         }
     }
@@ -137,17 +161,37 @@ pub enum MetricType {
     Summary,
     /// Anything else.
     Untyped,
+    /// One series per state of a set, the current one at 1, the others at 0 (a gauge in the
+    /// text format 0.0.4; `stateset` in OpenMetrics when its one label is named like the
+    /// family, as OpenMetrics requires).
+    StateSet,
+    /// A series always at 1 whose labels carry information, named `…_info` (a gauge in the
+    /// text format 0.0.4; `info` in OpenMetrics).
+    Info,
 }
 
 impl MetricType {
-    /// The word used on the `# TYPE` line.
+    /// The word used on the `# TYPE` line of the text format 0.0.4.
     pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge | MetricType::StateSet | MetricType::Info => "gauge",
+            MetricType::Histogram => "histogram",
+            MetricType::Summary => "summary",
+            MetricType::Untyped => "untyped",
+        }
+    }
+
+    /// The word used on the `# TYPE` line of OpenMetrics.
+    pub fn openmetrics_str(self) -> &'static str {
         match self {
             MetricType::Counter => "counter",
             MetricType::Gauge => "gauge",
             MetricType::Histogram => "histogram",
             MetricType::Summary => "summary",
-            MetricType::Untyped => "untyped",
+            MetricType::Untyped => "unknown",
+            MetricType::StateSet => "stateset",
+            MetricType::Info => "info",
         }
     }
 
@@ -159,6 +203,23 @@ impl MetricType {
             _ => &[],
         }
     }
+
+    /// The other names a family of this type takes in OpenMetrics, from its full name: the
+    /// family name without `_total` (`_info`), and the `_created` samples.
+    pub(crate) fn openmetrics_names(self, full: &str) -> Vec<String> {
+        let family = openmetrics::family_name(full, self);
+        let mut names = Vec::new();
+        if family != full {
+            names.push(family.to_owned());
+        }
+        if matches!(
+            self,
+            MetricType::Counter | MetricType::Histogram | MetricType::Summary
+        ) {
+            names.push(format!("{family}_created"));
+        }
+        names
+    }
 }
 
 /// A sample value that can be written in the exposition format.
@@ -166,7 +227,7 @@ pub trait EncodeValue: Copy {
     /// Appends the value's text form to `buf`.
     fn encode_value(self, buf: &mut Vec<u8>);
     /// The value as a float (the protobuf format's sample values are doubles).
-    fn to_f64(self) -> f64;
+    fn sample_f64(self) -> f64;
 }
 
 impl EncodeValue for u64 {
@@ -175,7 +236,7 @@ impl EncodeValue for u64 {
         buf.extend_from_slice(itoa::Buffer::new().format(self).as_bytes());
     }
     #[inline]
-    fn to_f64(self) -> f64 {
+    fn sample_f64(self) -> f64 {
         self as f64
     }
 }
@@ -186,7 +247,7 @@ impl EncodeValue for i64 {
         buf.extend_from_slice(itoa::Buffer::new().format(self).as_bytes());
     }
     #[inline]
-    fn to_f64(self) -> f64 {
+    fn sample_f64(self) -> f64 {
         self as f64
     }
 }
@@ -206,7 +267,7 @@ impl EncodeValue for f64 {
         }
     }
     #[inline]
-    fn to_f64(self) -> f64 {
+    fn sample_f64(self) -> f64 {
         self
     }
 }
@@ -343,6 +404,10 @@ pub struct FamilyMeta {
     metric_type: MetricType,
     /// `# HELP …\n# TYPE …\n`, as the 0.0.4 text format writes them.
     text_header: String,
+    /// The family's name in OpenMetrics (without `_total` or `_info`).
+    om_family: String,
+    /// `# TYPE …\n# HELP …\n`, as OpenMetrics writes them.
+    om_header: String,
 }
 
 impl FamilyMeta {
@@ -350,11 +415,15 @@ impl FamilyMeta {
     pub fn new(name: impl Into<String>, help: impl Into<String>, metric_type: MetricType) -> Self {
         let (name, help) = (name.into(), help.into());
         let text_header = text::header(&name, &help, metric_type);
+        let om_family = openmetrics::family_name(&name, metric_type).to_owned();
+        let om_header = openmetrics::header(&om_family, &help, metric_type);
         Self {
             name,
             help,
             metric_type,
             text_header,
+            om_family,
+            om_header,
         }
     }
 
@@ -501,20 +570,38 @@ pub struct MetricEncoder<'a> {
 enum Sink<'a> {
     Text(text::Sink<'a>),
     Protobuf(protobuf::Sink<'a>),
+    OpenMetrics(openmetrics::Sink<'a>),
+}
+
+/// What a render writes, beyond the format: the options of the registry.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RenderOptions {
+    /// OpenMetrics `_created` samples.
+    pub(crate) created: bool,
 }
 
 impl<'a> MetricEncoder<'a> {
-    /// An encoder for the family `name` writing `format` into `buf`, with `const_labels`
+    /// An encoder for the family `meta` writing `format` into `buf`, with `const_labels`
     /// (escaped, or empty) on every sample.
     pub(crate) fn new(
         format: Format,
+        options: RenderOptions,
         buf: &'a mut Vec<u8>,
-        name: &'a str,
+        meta: &'a FamilyMeta,
         const_labels: &'a str,
     ) -> Self {
         let sink = match format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
-                Sink::Text(text::Sink::new(buf, name, const_labels))
+                Sink::Text(text::Sink::new(buf, &meta.name, const_labels))
+            }
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
+                Sink::OpenMetrics(openmetrics::Sink::new(
+                    buf,
+                    &meta.name,
+                    &meta.om_family,
+                    const_labels,
+                    options.created,
+                ))
             }
             Format::PrometheusProtobuf => Sink::Protobuf(protobuf::Sink::new(buf, const_labels)),
         };
@@ -529,8 +616,20 @@ impl<'a> MetricEncoder<'a> {
             sink: match &mut self.sink {
                 Sink::Text(sink) => Sink::Text(sink.reborrow()),
                 Sink::Protobuf(sink) => Sink::Protobuf(sink.reborrow()),
+                Sink::OpenMetrics(sink) => Sink::OpenMetrics(sink.reborrow()),
             },
             labels,
+        }
+    }
+
+    /// A counter's value with the exemplar kept in `exemplar` (written in OpenMetrics
+    /// only, when one was recorded).
+    #[inline]
+    pub fn counter_with_exemplar<V: EncodeValue>(&mut self, value: V, exemplar: &ExemplarSlot) {
+        match &mut self.sink {
+            Sink::Text(sink) => sink.line(self.labels, "", "", value),
+            Sink::Protobuf(sink) => sink.value(self.labels, 3, value.sample_f64()),
+            Sink::OpenMetrics(sink) => sink.line_with_exemplar(self.labels, value, exemplar),
         }
     }
 
@@ -539,7 +638,8 @@ impl<'a> MetricEncoder<'a> {
     pub fn counter<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
-            Sink::Protobuf(sink) => sink.value(self.labels, 3, value.to_f64()),
+            Sink::Protobuf(sink) => sink.value(self.labels, 3, value.sample_f64()),
+            Sink::OpenMetrics(sink) => sink.line(self.labels, value),
         }
     }
 
@@ -548,7 +648,8 @@ impl<'a> MetricEncoder<'a> {
     pub fn gauge<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
-            Sink::Protobuf(sink) => sink.value(self.labels, 2, value.to_f64()),
+            Sink::Protobuf(sink) => sink.value(self.labels, 2, value.sample_f64()),
+            Sink::OpenMetrics(sink) => sink.line(self.labels, value),
         }
     }
 
@@ -559,6 +660,7 @@ impl<'a> MetricEncoder<'a> {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", u64::from(active)),
             Sink::Protobuf(sink) => sink.value(self.labels, 2, f64::from(u8::from(active))),
+            Sink::OpenMetrics(sink) => sink.line(self.labels, u64::from(active)),
         }
     }
 
@@ -567,7 +669,8 @@ impl<'a> MetricEncoder<'a> {
     pub fn untyped<V: EncodeValue>(&mut self, value: V) {
         match &mut self.sink {
             Sink::Text(sink) => sink.line(self.labels, "", "", value),
-            Sink::Protobuf(sink) => sink.value(self.labels, 5, value.to_f64()),
+            Sink::Protobuf(sink) => sink.value(self.labels, 5, value.sample_f64()),
+            Sink::OpenMetrics(sink) => sink.line(self.labels, value),
         }
     }
 
@@ -580,9 +683,32 @@ impl<'a> MetricEncoder<'a> {
         counts: impl IntoIterator<Item = u64>,
         sum: f64,
     ) {
+        self.histogram_with_exemplars(buckets, counts, sum, None);
+    }
+
+    /// [`histogram`](Self::histogram) with the exemplars kept per bucket (one slot per
+    /// bucket, `+Inf` last; written in OpenMetrics only).
+    #[inline]
+    pub fn histogram_with_exemplars(
+        &mut self,
+        buckets: &BucketLabels,
+        counts: impl IntoIterator<Item = u64>,
+        sum: f64,
+        exemplars: Option<&[ExemplarSlot]>,
+    ) {
         match &mut self.sink {
             Sink::Text(sink) => sink.histogram(self.labels, &buckets.le, counts, sum),
             Sink::Protobuf(sink) => sink.histogram(self.labels, buckets, counts, sum),
+            Sink::OpenMetrics(sink) => {
+                sink.histogram(
+                    self.labels,
+                    &buckets.bounds,
+                    &buckets.le,
+                    counts,
+                    sum,
+                    exemplars,
+                );
+            }
         }
     }
 
@@ -606,6 +732,27 @@ impl<'a> MetricEncoder<'a> {
                     sink.histogram(self.labels, &buckets.le, counts, native.sum)
                 }
             },
+            Sink::OpenMetrics(sink) => match classic {
+                Some((buckets, counts)) => sink.histogram(
+                    self.labels,
+                    &buckets.bounds,
+                    &buckets.le,
+                    counts,
+                    native.sum,
+                    None,
+                ),
+                None => {
+                    let (buckets, counts) = text_layout(native);
+                    sink.histogram(
+                        self.labels,
+                        &buckets.bounds,
+                        &buckets.le,
+                        counts,
+                        native.sum,
+                        None,
+                    )
+                }
+            },
             Sink::Protobuf(sink) => sink.native_histogram(self.labels, native, classic),
         }
     }
@@ -623,7 +770,7 @@ impl<'a> MetricEncoder<'a> {
         match &mut self.sink {
             Sink::Text(sink) => sink.summary(self.labels, &quantiles.labels, values, sum, count),
             Sink::Protobuf(sink) => {
-                let count = count.to_f64();
+                let count = count.sample_f64();
                 let count = if count >= 0.0 {
                     count.round() as u64
                 } else {
@@ -631,6 +778,23 @@ impl<'a> MetricEncoder<'a> {
                 };
                 sink.summary(self.labels, &quantiles.quantiles, values, sum, count)
             }
+            Sink::OpenMetrics(sink) => {
+                sink.lines_mut()
+                    .summary(self.labels, &quantiles.labels, values, sum, count);
+            }
+        }
+    }
+
+    /// When the series written last (a counter, histogram or summary) was created, in
+    /// seconds since the Unix epoch: a `_created` sample in OpenMetrics when the registry
+    /// writes them ([`RegistryBuilder::created_timestamps`](crate::RegistryBuilder::created_timestamps)),
+    /// nothing otherwise.
+    #[inline]
+    pub fn created(&mut self, seconds: f64) {
+        match &mut self.sink {
+            Sink::Text(_) => {}
+            Sink::OpenMetrics(sink) => sink.created(self.labels, seconds),
+            Sink::Protobuf(_) => {}
         }
     }
 
@@ -639,7 +803,7 @@ impl<'a> MetricEncoder<'a> {
     pub(crate) fn value<V: EncodeValue>(&mut self, metric_type: MetricType, value: V) {
         match metric_type {
             MetricType::Counter => self.counter(value),
-            MetricType::Gauge => self.gauge(value),
+            MetricType::Gauge | MetricType::StateSet | MetricType::Info => self.gauge(value),
             _ => self.untyped(value),
         }
     }
@@ -688,6 +852,7 @@ pub(crate) struct ExpositionWriter<'a> {
     content_type: ContentType,
     /// The protobuf family still open: its start and the end of its header.
     open: Option<(usize, usize)>,
+    options: RenderOptions,
 }
 
 impl<'a> ExpositionWriter<'a> {
@@ -696,18 +861,20 @@ impl<'a> ExpositionWriter<'a> {
         buf: &'a mut Vec<u8>,
         const_labels: &'a str,
         content_type: ContentType,
+        options: RenderOptions,
     ) -> Self {
         Self {
             buf,
             const_labels,
             content_type,
             open: None,
+            options,
         }
     }
 
-    /// The format being written.
-    pub(crate) fn format(&self) -> Format {
-        self.content_type.format
+    /// The format being written, and the options.
+    pub(crate) fn format(&self) -> (Format, RenderOptions) {
+        (self.content_type.format, self.options)
     }
 
     /// Writes `meta`'s header in this format.
@@ -718,6 +885,9 @@ impl<'a> ExpositionWriter<'a> {
         match self.content_type.format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
                 self.buf.extend_from_slice(meta.text_header.as_bytes());
+            }
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
+                self.buf.extend_from_slice(meta.om_header.as_bytes());
             }
             Format::PrometheusProtobuf => {
                 self.close_family();
@@ -739,8 +909,9 @@ impl<'a> ExpositionWriter<'a> {
         self.header(meta);
         MetricEncoder::new(
             self.content_type.format,
+            self.options,
             self.buf,
-            &meta.name,
+            meta,
             self.const_labels,
         )
     }
@@ -758,7 +929,9 @@ impl<'a> ExpositionWriter<'a> {
     pub(crate) fn text_buffer(&mut self) -> Option<&mut Vec<u8>> {
         match self.content_type.format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => Some(&mut *self.buf),
-            Format::PrometheusProtobuf => None,
+            Format::PrometheusProtobuf
+            | Format::OpenMetricsText1_0_0
+            | Format::OpenMetricsText0_0_1 => None,
         }
     }
 
@@ -767,6 +940,9 @@ impl<'a> ExpositionWriter<'a> {
         match self.content_type.format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {}
             Format::PrometheusProtobuf => self.close_family(),
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
+                self.buf.extend_from_slice(openmetrics::EOF);
+            }
         }
     }
 
@@ -774,12 +950,12 @@ impl<'a> ExpositionWriter<'a> {
     /// later with [`family_encoded`](Self::family_encoded) (collectors write their
     /// families' samples in any order).
     pub(crate) fn sample_buffer<'b>(
-        format: Format,
+        (format, options): (Format, RenderOptions),
         buf: &'b mut Vec<u8>,
-        name: &'b str,
+        meta: &'b FamilyMeta,
         const_labels: &'b str,
     ) -> MetricEncoder<'b> {
-        MetricEncoder::new(format, buf, name, const_labels)
+        MetricEncoder::new(format, options, buf, meta, const_labels)
     }
 }
 

@@ -179,15 +179,14 @@ const MEDIA_TYPES: &[MediaType] = &[
         essence: "application/openmetrics-text",
         versions: &["1.0.0"],
         required: &[],
-        // OpenMetricsText1.0.0: recognised, offered with the OpenMetrics encoder.
-        format: None,
+        format: Some(Format::OpenMetricsText1_0_0),
     },
     MediaType {
         essence: "application/openmetrics-text",
         // As client_golang: OpenMetrics without a version is the first one, 0.0.1.
         versions: &["0.0.1", ""],
         required: &[],
-        format: None,
+        format: Some(Format::OpenMetricsText0_0_1),
     },
     MediaType {
         essence: "text/plain",
@@ -287,7 +286,8 @@ mod tests {
     #[test]
     fn accept_table() {
         use Format::{
-            PrometheusProtobuf as PB, PrometheusText0_0_4 as T004, PrometheusText1_0_0 as T100,
+            OpenMetricsText0_0_1 as OM001, OpenMetricsText1_0_0 as OM100, PrometheusProtobuf as PB,
+            PrometheusText0_0_4 as T004, PrometheusText1_0_0 as T100,
         };
         use NameEscaping::{AllowUtf8 as Utf8, Underscores as Esc};
         let table: &[(&[&str], (Format, NameEscaping))] = &[
@@ -361,13 +361,38 @@ mod tests {
                 ],
                 (T100, Esc),
             ),
-            // Recognised but not offered by this build: the next choice.
+            // Prometheus 2.42, as captured.
             (
                 &[
                     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
-                   version=0.0.1;q=0.75,text/plain;version=1.0.0;q=0.5,*/*;q=0.1",
+                   version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
                 ],
-                (T100, Esc),
+                (OM100, Esc),
+            ),
+            // Prometheus 3 (UTF-8 names on).
+            (
+                &[
+                    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,\
+                   application/openmetrics-text;version=0.0.1;q=0.5,\
+                   text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,\
+                   text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+                ],
+                (OM100, Utf8),
+            ),
+            (&["application/openmetrics-text"], (OM001, Esc)),
+            (
+                &["application/openmetrics-text;version=0.0.1;escaping=allow-utf-8"],
+                (OM001, Esc),
+            ),
+            (
+                &["application/openmetrics-text;version=2.0.0, text/plain"],
+                (T004, Esc),
+            ),
+            (
+                &[
+                    "application/openmetrics-text;version=1.0.0;q=0.2,text/plain;version=0.0.4;q=0.3",
+                ],
+                (T004, Esc),
             ),
             (
                 &["garbage;;;,,,=;q=", "text/plain;version=1.0.0"],

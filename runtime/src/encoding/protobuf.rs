@@ -166,7 +166,8 @@ fn label_pairs(buf: &mut Vec<u8>, labels: &str) {
 fn type_number(t: MetricType) -> u64 {
     match t {
         MetricType::Counter => 0,
-        MetricType::Gauge => 1,
+        // No state sets or info metrics in this format: gauges of 1 and 0, as in text 0.0.4.
+        MetricType::Gauge | MetricType::StateSet | MetricType::Info => 1,
         MetricType::Summary => 2,
         MetricType::Untyped => 3,
         MetricType::Histogram => 4,

@@ -61,8 +61,37 @@ impl<'a> Sink<'a> {
         extra: &str,
         value: V,
     ) {
+        self.line_named(self.name, labels, suffix, extra, value);
+    }
+
+    /// [`line`](Self::line) for a sample whose name is not the family's own
+    /// (OpenMetrics' `_created` of a counter family).
+    #[inline]
+    pub(crate) fn line_named<V: EncodeValue>(
+        &mut self,
+        name: &str,
+        labels: &str,
+        suffix: &str,
+        extra: &str,
+        value: V,
+    ) {
+        self.open_line(name, labels, suffix, extra, value)
+            .push(b'\n');
+    }
+
+    /// A line without its newline (for what OpenMetrics adds after the value: an
+    /// exemplar); returns the buffer to finish it.
+    #[inline]
+    pub(crate) fn open_line<V: EncodeValue>(
+        &mut self,
+        name: &str,
+        labels: &str,
+        suffix: &str,
+        extra: &str,
+        value: V,
+    ) -> &mut Vec<u8> {
         let buf = &mut *self.buf;
-        buf.extend_from_slice(self.name.as_bytes());
+        buf.extend_from_slice(name.as_bytes());
         buf.extend_from_slice(suffix.as_bytes());
         let mut first = true;
         for part in [self.const_labels, labels, extra] {
@@ -78,7 +107,13 @@ impl<'a> Sink<'a> {
         }
         buf.push(b' ');
         value.encode_value(buf);
-        buf.push(b'\n');
+        buf
+    }
+
+    /// The family's own name.
+    #[inline]
+    pub(crate) fn name(&self) -> &'a str {
+        self.name
     }
 
     /// Cumulative `_bucket` lines, `_sum`, `_count` (the `+Inf` bucket's count).

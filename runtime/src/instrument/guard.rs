@@ -99,6 +99,8 @@ impl CallGuard {
         let Some(metrics) = self.metrics else {
             return;
         };
+        // `exemplars = false`: this call's duration keeps no automatic exemplar.
+        let _quiet = (!metrics.exemplars).then(crate::metrics::ExemplarsOff::new);
         let mut ending = Ending {
             in_flight: false,
             seconds: None,

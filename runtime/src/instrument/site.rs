@@ -54,6 +54,9 @@ pub struct SiteConfig {
     pub duration: bool,
     /// Whether calls in progress are tracked.
     pub in_flight: bool,
+    /// Whether durations keep automatic exemplars (the current span's trace; the
+    /// attribute's `exemplars = false` turns them off).
+    pub exemplars: bool,
 }
 
 /// One instrumented call site: its configuration and, after the first call, its series.
@@ -78,6 +81,8 @@ pub(super) struct SiteMetrics {
     pub(super) function: &'static str,
     pub(super) module: &'static str,
     pub(super) count_calls: bool,
+    /// Whether durations keep automatic exemplars.
+    pub(super) exemplars: bool,
     /// The function's per-thread cells, where its calls, durations and in-flight count go
     /// (the families' series of the function read them).
     pub(super) cells: Arc<SiteCells>,
@@ -356,6 +361,7 @@ impl SiteMetrics {
             function,
             module: config.module,
             count_calls: config.calls,
+            exemplars: config.exemplars,
             calls: OnceLock::new(),
             error_labels: Default::default(),
             error_values: OnceLock::new(),

@@ -23,6 +23,7 @@ const fn config(name: &'static str, summary: Option<SummaryOptions>) -> SiteConf
         calls: true,
         duration: true,
         in_flight: true,
+        exemplars: true,
     }
 }
 
@@ -264,6 +265,7 @@ mod noop {
         calls: true,
         duration: true,
         in_flight: true,
+        exemplars: true,
     });
 
     #[test]

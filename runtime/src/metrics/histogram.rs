@@ -1,8 +1,8 @@
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::{EncodeMetric, Number};
+use super::{EncodeMetric, ExemplarLabels, ExemplarSlot, Number};
 use crate::encoding::{BucketLabels, MetricEncoder, MetricType};
 use crate::error::Error;
 
@@ -49,6 +49,10 @@ struct Core {
     counts: Box<[AtomicU64]>,
     /// The sum of observations, as `f64` bits.
     sum: AtomicU64,
+    /// When the histogram was made, in seconds since the epoch (OpenMetrics `_created`).
+    created: f64,
+    /// The last exemplar of each bucket, made at the first exemplar.
+    exemplars: OnceLock<Box<[ExemplarSlot]>>,
 }
 
 impl Histogram {
@@ -70,6 +74,8 @@ impl Histogram {
                 buckets: BucketLabels::new(&bounds),
                 counts,
                 sum: AtomicU64::new(0f64.to_bits()),
+                created: super::now_seconds(),
+                exemplars: OnceLock::new(),
             }),
         }
     }
@@ -82,10 +88,53 @@ impl Histogram {
             return;
         }
         let core = &*self.core;
-        if let Some(bucket) = core.counts.get(self.bucket_of(v)) {
-            bucket.fetch_add(1, Ordering::Relaxed);
+        let bucket = self.bucket_of(v);
+        if let Some(count) = core.counts.get(bucket) {
+            count.fetch_add(1, Ordering::Relaxed);
         }
         f64::atomic_add(&core.sum, v);
+        super::auto_exemplar(&core.exemplars, core.counts.len(), bucket, v);
+    }
+
+    /// Records one observation and keeps `labels` (a trace id, typically) as the exemplar
+    /// of its bucket, stamped now: shown after the bucket's sample in OpenMetrics output
+    /// only. Errors (and records nothing) when OpenMetrics would refuse the labels: an
+    /// invalid name, or names and values longer than 128 characters together. The first
+    /// exemplar of a histogram allocates its buckets' slots; an observation without one
+    /// costs what [`observe`](Self::observe) costs.
+    ///
+    /// ```
+    /// use promforge::encoding::Format;
+    ///
+    /// # fn main() -> Result<(), promforge::Error> {
+    /// let registry = promforge::Registry::new();
+    /// let latency = registry.histogram("latency_seconds", "Latency.", &[0.1, 1.0])?;
+    /// latency.observe_with_exemplar(0.25, &[("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736")])?;
+    /// let text = registry.render_as(Format::OpenMetricsText1_0_0);
+    /// assert!(text.contains(
+    ///     "latency_seconds_bucket{le=\"1\"} 1 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} 0.25 "
+    /// ));
+    /// # Ok(()) }
+    /// ```
+    pub fn observe_with_exemplar<E: ExemplarLabels + ?Sized>(
+        &self,
+        v: f64,
+        labels: &E,
+    ) -> Result<(), Error> {
+        if crate::noop::NOOP {
+            return Ok(());
+        }
+        let bucket = self.bucket_of(v);
+        let slots = self.core.exemplars.get_or_init(|| {
+            (0..self.core.counts.len())
+                .map(|_| ExemplarSlot::new())
+                .collect()
+        });
+        if let Some(slot) = slots.get(bucket) {
+            slot.record(labels, v)?;
+        }
+        self.observe(v);
+        Ok(())
     }
 
     /// Records a duration, in seconds.
@@ -220,8 +269,10 @@ impl Histogram {
         encoder: &mut MetricEncoder<'_>,
         counts: impl Iterator<Item = u64>,
         sum: f64,
+        exemplars: Option<&[ExemplarSlot]>,
     ) {
-        encoder.histogram(&self.core.buckets, counts, sum);
+        encoder.histogram_with_exemplars(&self.core.buckets, counts, sum, exemplars);
+        encoder.created(self.core.created);
     }
 }
 
@@ -232,7 +283,8 @@ impl EncodeMetric for Histogram {
 
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let counts = self.core.counts.iter().map(|c| c.load(Ordering::Relaxed));
-        self.encode_counts(encoder, counts, self.sum());
+        let exemplars = self.core.exemplars.get().map(|e| &e[..]);
+        self.encode_counts(encoder, counts, self.sum(), exemplars);
     }
 }
 

@@ -8,6 +8,7 @@
 //! show up in the exposition under a name.
 
 mod counter;
+mod exemplar;
 mod gauge;
 mod histogram;
 mod native_histogram;
@@ -17,6 +18,11 @@ mod state_set;
 mod summary;
 
 pub use counter::Counter;
+pub use exemplar::{
+    ExemplarLabels, ExemplarSlot, ExemplarSource, MAX_EXEMPLAR_CHARS, TraceContext,
+    set_exemplar_source,
+};
+pub(crate) use exemplar::{ExemplarsOff, auto_exemplar};
 pub use gauge::{Gauge, InFlightGuard};
 pub use histogram::{
     BUCKETS_HTTP, BUCKETS_LATENCY, DEFAULT_BUCKETS, Histogram, HistogramTimer, exponential_buckets,
@@ -35,6 +41,13 @@ pub use summary::{
 };
 
 use crate::encoding::{MetricEncoder, MetricType};
+
+/// Now, in seconds since the Unix epoch (a metric's creation time, OpenMetrics `_created`).
+pub(crate) fn now_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
 
 /// A counter of floating-point values (for example seconds spent).
 pub type FloatCounter = Counter<f64>;

@@ -41,6 +41,9 @@ pub trait CounterNumber: Number {
     /// Whether `v` may be added to a counter (not negative, not NaN).
     #[doc(hidden)]
     fn is_valid_increment(self) -> bool;
+    /// The value as a float (an exemplar's value).
+    #[doc(hidden)]
+    fn to_f64(self) -> f64;
 }
 
 /// The numbers a [`Gauge`](super::Gauge) can hold: `i64` (the default) and `f64`.
@@ -129,12 +132,20 @@ impl CounterNumber for u64 {
     fn is_valid_increment(self) -> bool {
         true
     }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
 }
 
 impl CounterNumber for f64 {
     #[inline]
     fn is_valid_increment(self) -> bool {
         self >= 0.0
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
     }
 }
 

@@ -120,7 +120,7 @@ impl<E: LabelValue> std::fmt::Debug for StateSet<E> {
 
 impl<E: LabelValue + 'static> EncodeMetric for StateSet<E> {
     fn metric_type(&self) -> MetricType {
-        MetricType::Gauge
+        MetricType::StateSet
     }
 
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {

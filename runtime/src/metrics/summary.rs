@@ -71,6 +71,8 @@ struct Core {
     step: Duration,
     clock: Arc<dyn Clock>,
     window: Mutex<Window>,
+    /// When the summary was made, in seconds since the epoch (OpenMetrics `_created`).
+    created: f64,
 }
 
 struct Window {
@@ -239,6 +241,7 @@ impl Summary {
                     sum: 0.0,
                 }),
                 clock,
+                created: super::now_seconds(),
             }),
         }
     }
@@ -384,6 +387,7 @@ impl EncodeMetric for Summary {
             .iter()
             .map(|q| merged.quantile(*q).ok().flatten().unwrap_or(f64::NAN));
         encoder.summary(&self.core.quantile_labels, values, sum, count);
+        encoder.created(self.core.created);
     }
 }
 
