@@ -124,6 +124,15 @@ impl Exposition {
             .map(|b| b.1.clone())
             .unwrap_or_else(|| panic!("{family}: the +Inf bucket holds every rank"))
     }
+
+    /// [`quantile_bucket`](Self::quantile_bucket) as a number (`+Inf` included): for
+    /// bounds that hold however late a loaded machine runs (a p99 never below what every
+    /// call sleeps), where comparing the bucket itself would be a timed assertion.
+    pub fn quantile_bound(&self, family: &str, labels: &[(&str, &str)], q: f64) -> f64 {
+        let le = self.quantile_bucket(family, labels, q);
+        le.parse()
+            .unwrap_or_else(|_| panic!("{family}: le=\"{le}\" is not a number"))
+    }
 }
 
 /// Parses `text` strictly; the error names the line.

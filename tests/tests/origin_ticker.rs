@@ -226,22 +226,21 @@ async fn ticker_origin() -> Result<(), promforge::Error> {
             ]
         ) > 0.0
     );
-    assert_eq!(
-        e.quantile_bucket(
+    assert!(
+        e.quantile_bound(
             "http_request_duration_seconds",
             &[("method", "GET"), ("endpoint", "/api/workers")],
             0.99
-        ),
-        "0.1",
-        "p99 of GET /api/workers should be in (0.05, 0.1]"
+        ) >= 0.1,
+        "p99 of GET /api/workers sleeps 55–70 ms: at least the 0.1 bucket (loaded machines run later)"
     );
-    assert_eq!(
-        e.quantile_bucket(
+    assert!(
+        e.quantile_bound(
             "function_calls_duration_seconds",
             &[("function", "Api::list_workers")],
             0.99
-        ),
-        "0.1"
+        ) >= 0.1,
+        "p99 of 55–70 ms sleeps: at least the 0.1 bucket"
     );
     assert!(
         e.sum(
