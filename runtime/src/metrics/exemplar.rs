@@ -271,18 +271,21 @@ fn default_source() -> Option<TraceContext> {
     None
 }
 
-/// The current `tracing` span's OpenTelemetry context, or OpenTelemetry's own current
-/// context outside of one: its ids when it is valid and sampled.
+/// The current `tracing` span's OpenTelemetry context: its ids when it is valid and
+/// sampled. Outside a `tracing` span there is none: OpenTelemetry's own current context is
+/// a thread-local that panics when read while its thread exits (an instrumented call from
+/// another thread-local's destructor would then abort the process), while `tracing` reads
+/// its thread-local with `try_with`. Code traced with OpenTelemetry alone sets its own
+/// source with [`set_exemplar_source`].
 #[cfg(feature = "opentelemetry")]
 fn default_source() -> Option<TraceContext> {
     use opentelemetry::trace::TraceContextExt as _;
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
     let span = tracing::Span::current();
-    let context = if span.is_none() {
-        opentelemetry::Context::current()
-    } else {
-        span.context()
-    };
+    if span.is_none() {
+        return None;
+    }
+    let context = span.context();
     let span = context.span();
     let ids = span.span_context();
     (ids.is_valid() && ids.is_sampled()).then(|| TraceContext {
