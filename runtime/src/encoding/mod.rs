@@ -120,9 +120,16 @@ impl ContentType {
         negotiate::choose_format(accept)
     }
 
+    /// Whether names outside the legacy character set are written quoted (the scraper
+    /// asked for `escaping=allow-utf-8` in a format that can carry them), rather than
+    /// escaped with `underscores`.
+    pub fn allows_utf8(self) -> bool {
+        self.escaping == NameEscaping::AllowUtf8 && self.format.allows_utf8_names()
+    }
+
     /// The `Content-Type` header value of an answer in this format.
     pub fn header_value(self) -> &'static str {
-        let utf8 = self.escaping == NameEscaping::AllowUtf8 && self.format.allows_utf8_names();
+        let utf8 = self.allows_utf8();
         match (self.format, utf8) {
             (Format::PrometheusText0_0_4, _) => text::CONTENT_TYPE,
             (Format::PrometheusText1_0_0, false) => text::CONTENT_TYPE_1_0_0,
@@ -384,15 +391,57 @@ pub struct FamilyMeta {
     om_family: String,
     /// `# TYPE …\n# HELP …\n`, as OpenMetrics writes them.
     om_header: String,
+    /// The name in the legacy character set (`underscores` escaping): what the sample
+    /// lines and the headers above carry.
+    escaped: String,
+    /// The quoted forms, for a name outside the legacy character set (rendered only for a
+    /// scraper that asks for `escaping=allow-utf-8`).
+    utf8: Option<Box<Utf8Forms>>,
+}
+
+/// A UTF-8 family name's forms for `escaping=allow-utf-8`, prepared once.
+#[derive(Debug, Clone)]
+struct Utf8Forms {
+    /// The name escaped as a quoted string's content (`\`, `"`, newline).
+    name: String,
+    /// The same, without OpenMetrics' `_total`/`_info`.
+    om_family: String,
+    /// `# HELP "<name>" …\n# TYPE "<name>" …\n`.
+    text_header: String,
+    /// `# TYPE "<family>" …\n# HELP "<family>" …\n`.
+    om_header: String,
+}
+
+/// `"<name>"`, the content escaped as a label value.
+fn quoted(name: &str) -> String {
+    let mut q = String::with_capacity(name.len() + 2);
+    q.push('"');
+    escape_label_value_into(name, &mut q);
+    q.push('"');
+    q
 }
 
 impl FamilyMeta {
     /// The description of the family `name` (its full name, as exposed).
     pub fn new(name: impl Into<String>, help: impl Into<String>, metric_type: MetricType) -> Self {
-        let (name, help) = (name.into(), help.into());
-        let text_header = text::header(&name, &help, metric_type);
-        let om_family = openmetrics::family_name(&name, metric_type).to_owned();
+        let (name, help): (String, String) = (name.into(), help.into());
+        let escaped = promforge_rules::escape_metric_name(&name).into_owned();
+        let text_header = text::header(&escaped, &help, metric_type);
+        let om_family = openmetrics::family_name(&escaped, metric_type).to_owned();
         let om_header = openmetrics::header(&om_family, &help, metric_type);
+        let utf8 = (escaped != name).then(|| {
+            let family = openmetrics::family_name(&name, metric_type);
+            let mut utf8_name = String::new();
+            escape_label_value_into(&name, &mut utf8_name);
+            let mut utf8_family = String::new();
+            escape_label_value_into(family, &mut utf8_family);
+            Box::new(Utf8Forms {
+                text_header: text::header(&quoted(&name), &help, metric_type),
+                om_header: openmetrics::header(&quoted(family), &help, metric_type),
+                name: utf8_name,
+                om_family: utf8_family,
+            })
+        });
         Self {
             name,
             help,
@@ -400,7 +449,22 @@ impl FamilyMeta {
             text_header,
             om_family,
             om_header,
+            escaped,
+            utf8,
         }
+    }
+
+    /// The family's name in the legacy character set (`underscores` escaping): the name
+    /// itself when it is a legacy name, which every name is outside registries with
+    /// [`utf8_names`](crate::RegistryBuilder::utf8_names).
+    pub fn escaped_name(&self) -> &str {
+        &self.escaped
+    }
+
+    /// The quoted forms, when the name is not a legacy one and the scraper allows UTF-8.
+    #[inline]
+    fn utf8_forms(&self, content_type: ContentType) -> Option<&Utf8Forms> {
+        self.utf8.as_deref().filter(|_| content_type.allows_utf8())
     }
 
     /// The family's full name.
@@ -538,25 +602,23 @@ impl<'a> MetricEncoder<'a> {
     /// An encoder for the family `meta` writing `format` into `buf`, with `const_labels`
     /// (escaped, or empty) on every sample.
     pub(crate) fn new(
-        format: Format,
+        content_type: ContentType,
         options: RenderOptions,
         buf: &'a mut Vec<u8>,
         meta: &'a FamilyMeta,
         const_labels: &'a str,
     ) -> Self {
-        let sink = match format {
+        let (name, family, quoted) = match meta.utf8_forms(content_type) {
+            Some(utf8) => (utf8.name.as_str(), utf8.om_family.as_str(), true),
+            None => (meta.escaped.as_str(), meta.om_family.as_str(), false),
+        };
+        let sink = match content_type.format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
-                Sink::Text(text::Sink::new(buf, &meta.name, const_labels))
+                Sink::Text(text::Sink::new(buf, name, const_labels, quoted))
             }
-            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
-                Sink::OpenMetrics(openmetrics::Sink::new(
-                    buf,
-                    &meta.name,
-                    &meta.om_family,
-                    const_labels,
-                    options.created,
-                ))
-            }
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => Sink::OpenMetrics(
+                openmetrics::Sink::new(buf, name, family, const_labels, options.created, quoted),
+            ),
         };
         Self { sink, labels: "" }
     }
@@ -726,21 +788,21 @@ impl<'a> ExpositionWriter<'a> {
     }
 
     /// The format being written, and the options.
-    pub(crate) fn format(&self) -> (Format, RenderOptions) {
-        (self.content_type.format, self.options)
+    pub(crate) fn format(&self) -> (ContentType, RenderOptions) {
+        (self.content_type, self.options)
     }
 
     /// Writes `meta`'s header in this format.
     #[inline]
     fn header(&mut self, meta: &FamilyMeta) {
-        match self.content_type.format {
-            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
-                self.buf.extend_from_slice(meta.text_header.as_bytes());
-            }
-            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
-                self.buf.extend_from_slice(meta.om_header.as_bytes());
-            }
-        }
+        let utf8 = meta.utf8_forms(self.content_type);
+        let header = match (self.content_type.format, utf8) {
+            (Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0, None) => &meta.text_header,
+            (Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0, Some(u)) => &u.text_header,
+            (Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1, None) => &meta.om_header,
+            (Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1, Some(u)) => &u.om_header,
+        };
+        self.buf.extend_from_slice(header.as_bytes());
     }
 
     /// Writes `meta`'s header and returns the encoder of its samples.
@@ -748,7 +810,7 @@ impl<'a> ExpositionWriter<'a> {
     pub(crate) fn family<'b>(&'b mut self, meta: &'b FamilyMeta) -> MetricEncoder<'b> {
         self.header(meta);
         MetricEncoder::new(
-            self.content_type.format,
+            self.content_type,
             self.options,
             self.buf,
             meta,
@@ -784,7 +846,7 @@ impl<'a> ExpositionWriter<'a> {
     /// later with [`family_encoded`](Self::family_encoded) (collectors write their
     /// families' samples in any order).
     pub(crate) fn sample_buffer<'b>(
-        (format, options): (Format, RenderOptions),
+        (format, options): (ContentType, RenderOptions),
         buf: &'b mut Vec<u8>,
         meta: &'b FamilyMeta,
         const_labels: &'b str,
