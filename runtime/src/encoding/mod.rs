@@ -461,10 +461,21 @@ impl FamilyMeta {
         &self.escaped
     }
 
-    /// The quoted forms, when the name is not a legacy one and the scraper allows UTF-8.
+    /// The name and OpenMetrics family name sample lines carry, and whether they are
+    /// written quoted (`allowed`: [`ContentType::allows_utf8`]).
     #[inline]
-    fn utf8_forms(&self, content_type: ContentType) -> Option<&Utf8Forms> {
-        self.utf8.as_deref().filter(|_| content_type.allows_utf8())
+    fn sample_names(&self, allowed: bool) -> (&str, &str, bool) {
+        match self.utf8_forms(allowed) {
+            Some(utf8) => (&utf8.name, &utf8.om_family, true),
+            None => (&self.escaped, &self.om_family, false),
+        }
+    }
+
+    /// The quoted forms, when the name is not a legacy one and the scraper allows UTF-8
+    /// (`allowed`: [`ContentType::allows_utf8`]).
+    #[inline]
+    fn utf8_forms(&self, allowed: bool) -> Option<&Utf8Forms> {
+        if allowed { self.utf8.as_deref() } else { None }
     }
 
     /// The family's full name.
@@ -601,18 +612,15 @@ pub(crate) struct RenderOptions {
 impl<'a> MetricEncoder<'a> {
     /// An encoder for the family `meta` writing `format` into `buf`, with `const_labels`
     /// (escaped, or empty) on every sample.
+    #[inline]
     pub(crate) fn new(
-        content_type: ContentType,
+        format: Format,
         options: RenderOptions,
         buf: &'a mut Vec<u8>,
-        meta: &'a FamilyMeta,
+        (name, family, quoted): (&'a str, &'a str, bool),
         const_labels: &'a str,
     ) -> Self {
-        let (name, family, quoted) = match meta.utf8_forms(content_type) {
-            Some(utf8) => (utf8.name.as_str(), utf8.om_family.as_str(), true),
-            None => (meta.escaped.as_str(), meta.om_family.as_str(), false),
-        };
-        let sink = match content_type.format {
+        let sink = match format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
                 Sink::Text(text::Sink::new(buf, name, const_labels, quoted))
             }
@@ -768,6 +776,8 @@ pub(crate) struct ExpositionWriter<'a> {
     buf: &'a mut Vec<u8>,
     const_labels: &'a str,
     content_type: ContentType,
+    /// `content_type.allows_utf8()`, once per render.
+    utf8_allowed: bool,
     options: RenderOptions,
 }
 
@@ -783,6 +793,7 @@ impl<'a> ExpositionWriter<'a> {
             buf,
             const_labels,
             content_type,
+            utf8_allowed: content_type.allows_utf8(),
             options,
         }
     }
@@ -795,12 +806,26 @@ impl<'a> ExpositionWriter<'a> {
     /// Writes `meta`'s header in this format.
     #[inline]
     fn header(&mut self, meta: &FamilyMeta) {
-        let utf8 = meta.utf8_forms(self.content_type);
-        let header = match (self.content_type.format, utf8) {
-            (Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0, None) => &meta.text_header,
-            (Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0, Some(u)) => &u.text_header,
-            (Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1, None) => &meta.om_header,
-            (Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1, Some(u)) => &u.om_header,
+        if let Some(utf8) = meta.utf8_forms(self.utf8_allowed) {
+            return self.utf8_header(utf8);
+        }
+        match self.content_type.format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
+                self.buf.extend_from_slice(meta.text_header.as_bytes());
+            }
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
+                self.buf.extend_from_slice(meta.om_header.as_bytes());
+            }
+        }
+    }
+
+    /// [`header`](Self::header) of a name written quoted.
+    #[cold]
+    #[inline(never)]
+    fn utf8_header(&mut self, utf8: &Utf8Forms) {
+        let header = match self.content_type.format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => &utf8.text_header,
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => &utf8.om_header,
         };
         self.buf.extend_from_slice(header.as_bytes());
     }
@@ -810,10 +835,10 @@ impl<'a> ExpositionWriter<'a> {
     pub(crate) fn family<'b>(&'b mut self, meta: &'b FamilyMeta) -> MetricEncoder<'b> {
         self.header(meta);
         MetricEncoder::new(
-            self.content_type,
+            self.content_type.format,
             self.options,
             self.buf,
-            meta,
+            meta.sample_names(self.utf8_allowed),
             self.const_labels,
         )
     }
@@ -851,7 +876,13 @@ impl<'a> ExpositionWriter<'a> {
         meta: &'b FamilyMeta,
         const_labels: &'b str,
     ) -> MetricEncoder<'b> {
-        MetricEncoder::new(format, options, buf, meta, const_labels)
+        MetricEncoder::new(
+            format.format,
+            options,
+            buf,
+            meta.sample_names(format.allows_utf8()),
+            const_labels,
+        )
     }
 }
 

@@ -102,7 +102,7 @@ impl<'a> Sink<'a> {
     ) -> &mut Vec<u8> {
         let buf = &mut *self.buf;
         if self.quoted {
-            return quoted_line(buf, name, suffix, [self.const_labels, labels, extra], value);
+            return quoted_line(buf, name, suffix, self.const_labels, labels, extra, value);
         }
         buf.extend_from_slice(name.as_bytes());
         buf.extend_from_slice(suffix.as_bytes());
@@ -168,18 +168,21 @@ impl<'a> Sink<'a> {
 /// A line whose name is quoted inside the braces: `{"<name><suffix>",<labels>} <value>`
 /// (`name` already escaped as a quoted string's content).
 #[cold]
+#[inline(never)]
 fn quoted_line<'b, V: EncodeValue>(
     buf: &'b mut Vec<u8>,
     name: &str,
     suffix: &str,
-    parts: [&str; 3],
+    const_labels: &str,
+    labels: &str,
+    extra: &str,
     value: V,
 ) -> &'b mut Vec<u8> {
     buf.extend_from_slice(b"{\"");
     buf.extend_from_slice(name.as_bytes());
     buf.extend_from_slice(suffix.as_bytes());
     buf.push(b'"');
-    for part in parts {
+    for part in [const_labels, labels, extra] {
         if !part.is_empty() {
             buf.push(b',');
             buf.extend_from_slice(part.as_bytes());
