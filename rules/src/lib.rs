@@ -118,6 +118,61 @@ pub fn check_user_label_name(name: &str) -> Result<(), LabelNameError> {
     Ok(())
 }
 
+/// Checks a metric name under UTF-8 names (Prometheus 3, a registry's `utf8_names`): any
+/// non-empty string.
+pub fn check_utf8_metric_name(name: &str) -> Result<(), MetricNameError> {
+    if name.is_empty() {
+        return Err(MetricNameError::Empty);
+    }
+    Ok(())
+}
+
+/// Checks a label a user names under UTF-8 names: any non-empty string not starting with
+/// `__` (nor escaping to a name that does, such as `ü_x` → `__x`, which an older scraper
+/// would drop as reserved) and not one of [`RESERVED_LABELS`].
+pub fn check_utf8_user_label_name(name: &str) -> Result<(), LabelNameError> {
+    if name.is_empty() {
+        return Err(LabelNameError::Empty);
+    }
+    if escape_label_name(name).starts_with("__") {
+        return Err(LabelNameError::DoubleUnderscore);
+    }
+    if RESERVED_LABELS.contains(&name) {
+        return Err(LabelNameError::Reserved);
+    }
+    Ok(())
+}
+
+/// A metric name in the legacy character set, by Prometheus' `underscores` escaping
+/// (client_golang's `model.EscapeName(name, model.UnderscoreEscaping)`): a legacy-valid
+/// name is returned as it is; otherwise every character (not byte) outside
+/// `[a-zA-Z_:]` first, `[a-zA-Z0-9_:]` after, becomes `_`.
+pub fn escape_metric_name(name: &str) -> std::borrow::Cow<'_, str> {
+    escape_underscores(name, true)
+}
+
+/// A label name in the legacy character set: [`escape_metric_name`]'s scheme, with `:`
+/// escaped too (a label name may not contain it, so the result is always a valid label
+/// name, where client_golang's would keep the `:`).
+pub fn escape_label_name(name: &str) -> std::borrow::Cow<'_, str> {
+    escape_underscores(name, false)
+}
+
+fn escape_underscores(name: &str, colon: bool) -> std::borrow::Cow<'_, str> {
+    let valid = |i: usize, c: char| {
+        c.is_ascii_alphabetic() || c == '_' || (colon && c == ':') || (i > 0 && c.is_ascii_digit())
+    };
+    if name.chars().enumerate().all(|(i, c)| valid(i, c)) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    std::borrow::Cow::Owned(
+        name.chars()
+            .enumerate()
+            .map(|(i, c)| if valid(i, c) { c } else { '_' })
+            .collect(),
+    )
+}
+
 /// Joins a prefix and a name with one `_` (a trailing `_` of the prefix is not doubled);
 /// either may be empty. How a group's prefix, and a nested group's, join its field names.
 pub fn join_name(prefix: &str, name: &str) -> String {
@@ -401,6 +456,60 @@ pub fn age_buckets_ok(age_buckets: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// client_golang's `model.EscapeName(…, UnderscoreEscaping)` examples (model/metric_test.go).
+    #[test]
+    fn underscores_escaping_as_client_golang() {
+        for (name, escaped) in [
+            ("no:escaping_required", "no:escaping_required"),
+            ("mysystem.prod.west.cpu.load", "mysystem_prod_west_cpu_load"),
+            (
+                "mysystem.prod.west.cpu.load_total",
+                "mysystem_prod_west_cpu_load_total",
+            ),
+            ("http.status:sum", "http_status:sum"),
+            ("label with 😱", "label_with__"),
+            ("étiquette", "_tiquette"),
+            ("0digit", "_digit"),
+            ("a0", "a0"),
+        ] {
+            assert_eq!(escape_metric_name(name), escaped, "{name:?}");
+            assert!(check_metric_name(&escape_metric_name(name)).is_ok());
+        }
+        assert!(matches!(
+            escape_metric_name("ok_name"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(escape_label_name("http.status:sum"), "http_status_sum");
+        assert_eq!(escape_label_name("label.x"), "label_x");
+        assert!(check_label_name(&escape_label_name("a:ü1")).is_ok());
+        assert_eq!(escape_label_name("ü:1"), "__1");
+    }
+
+    #[test]
+    fn utf8_name_rules() {
+        assert!(check_utf8_metric_name("my.metric 😱").is_ok());
+        assert_eq!(check_utf8_metric_name(""), Err(MetricNameError::Empty));
+        assert!(check_utf8_user_label_name("label.x").is_ok());
+        assert_eq!(
+            check_utf8_user_label_name("__x.y"),
+            Err(LabelNameError::DoubleUnderscore)
+        );
+        assert_eq!(
+            check_utf8_user_label_name("le"),
+            Err(LabelNameError::Reserved)
+        );
+        assert_eq!(
+            check_utf8_user_label_name("quantile"),
+            Err(LabelNameError::Reserved)
+        );
+        assert_eq!(check_utf8_user_label_name(""), Err(LabelNameError::Empty));
+        assert_eq!(
+            check_utf8_user_label_name("ü_x"),
+            Err(LabelNameError::DoubleUnderscore)
+        );
+        assert!(check_utf8_user_label_name("ü").is_ok());
+    }
     use super::*;
     use crate::table::{self, BucketCase};
 

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::encoding::{
-    EncodeValue, ExpositionWriter, FamilyMeta, Format, MetricEncoder, MetricType, RenderOptions,
+    ContentType, EncodeValue, ExpositionWriter, FamilyMeta, MetricEncoder, MetricType,
+    RenderOptions,
 };
 
 /// One family a [`Collector`] writes.
@@ -77,7 +78,7 @@ pub trait Collector: Send + Sync + 'static {
 /// Where a [`Collector`] writes its samples: one buffer per family, so samples written in
 /// any order come out grouped under their family's header.
 pub struct CollectorEncoder<'a> {
-    format: (Format, RenderOptions),
+    format: (ContentType, RenderOptions),
     families: &'a [FamilyMeta],
     const_labels: &'a str,
     buffers: &'a mut [Vec<u8>],
@@ -85,7 +86,7 @@ pub struct CollectorEncoder<'a> {
 
 impl<'a> CollectorEncoder<'a> {
     pub(crate) fn new(
-        format: (Format, RenderOptions),
+        format: (ContentType, RenderOptions),
         families: &'a [FamilyMeta],
         const_labels: &'a str,
         buffers: &'a mut [Vec<u8>],

@@ -23,6 +23,19 @@ pub fn check_user_label_name(name: &str) -> Result<(), Error> {
     promforge_rules::check_user_label_name(name).map_err(|e| label_error(name, e))
 }
 
+/// Checks a metric name under UTF-8 names (a registry's `utf8_names`): any non-empty name.
+pub(crate) fn check_utf8_metric_name(name: &str) -> Result<(), Error> {
+    promforge_rules::check_utf8_metric_name(name).map_err(|e| Error::InvalidMetricName {
+        name: name.to_owned(),
+        reason: e.reason(),
+    })
+}
+
+/// Checks a label a user names under UTF-8 names: non-empty, not `__…`, `le` or `quantile`.
+pub(crate) fn check_utf8_user_label_name(name: &str) -> Result<(), Error> {
+    promforge_rules::check_utf8_user_label_name(name).map_err(|e| label_error(name, e))
+}
+
 fn label_error(name: &str, e: promforge_rules::LabelNameError) -> Error {
     Error::InvalidLabelName {
         name: name.to_owned(),

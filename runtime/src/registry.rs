@@ -6,11 +6,14 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
 use crate::collector::{Collector, CollectorEntry};
 use crate::encoding::{
-    ContentType, ExpositionWriter, FamilyMeta, MetricType, RenderOptions, push_label_pair,
+    ContentType, ExpositionWriter, FamilyMeta, MetricType, RenderOptions, escape_label_value_into,
+    push_label_pair,
 };
 use crate::error::Error;
 use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
-use crate::name::{check_metric_name, check_user_label_name};
+use crate::name::{
+    check_metric_name, check_user_label_name, check_utf8_metric_name, check_utf8_user_label_name,
+};
 
 #[cfg(feature = "prometheus-interop")]
 mod interop;
@@ -58,8 +61,13 @@ struct Inner {
     /// What renders write beyond the format (OpenMetrics `_created` samples).
     options: RenderOptions,
     const_labels: Vec<(String, String)>,
-    /// `a="1",b="2"`, escaped, or empty.
+    /// `a="1",b="2"`, escaped, or empty (names in the legacy character set).
     const_labels_rendered: String,
+    /// The same with names outside the legacy character set quoted (`"a.b"="1"`), for
+    /// scrapers that allow UTF-8 names.
+    const_labels_utf8: String,
+    /// Whether metric and label names outside the legacy character set are accepted.
+    utf8_names: bool,
     state: RwLock<State>,
     /// The size of the last render, to allocate the next one at once.
     size_hint: AtomicUsize,
@@ -160,6 +168,7 @@ pub struct RegistryBuilder {
     const_labels: Vec<(String, String)>,
     from_env: bool,
     created: bool,
+    utf8_names: bool,
 }
 
 impl RegistryBuilder {
@@ -208,6 +217,47 @@ impl RegistryBuilder {
         self
     }
 
+    /// Accepts metric and label names outside the legacy character set
+    /// (`[a-zA-Z_:][a-zA-Z0-9_:]*`), as Prometheus 3 does: any non-empty UTF-8 string
+    /// (label names still not `le`, `quantile` or starting with `__`; the prefix stays a
+    /// legacy name). Off by default.
+    ///
+    /// Such a name is written quoted (`{"http.requests",…}`) only to a scraper whose
+    /// `Accept` carries `escaping=allow-utf-8` (Prometheus 3) in the text format 1.0.0 or
+    /// OpenMetrics 1.0.0; every other scraper (and `promtool`) gets it escaped the
+    /// `underscores` way, each character outside the legacy set turned into `_`
+    /// (`http_requests`). Two names that escape to the same name are a registration error,
+    /// since an older scraper would see them merged. Both forms are prepared when the
+    /// name is registered; legacy names render exactly as in any registry.
+    ///
+    /// ```
+    /// use promforge::encoding::ContentType;
+    ///
+    /// # fn main() -> Result<(), promforge::Error> {
+    /// let registry = promforge::Registry::builder()
+    ///     .utf8_names(true)
+    ///     .const_label("service.name", "checkout")
+    ///     .build()?;
+    /// registry.gauge("queue.depth", "Jobs waiting.")?.set(3);
+    ///
+    /// // A Prometheus 3 scrape: names as they are, quoted.
+    /// let utf8 = ContentType::negotiate(["text/plain;version=1.0.0;escaping=allow-utf-8"]);
+    /// assert!(registry
+    ///     .render_as(utf8)
+    ///     .contains("{\"queue.depth\",\"service.name\"=\"checkout\"} 3\n"));
+    /// // Any other scraper: escaped.
+    /// assert!(registry.render().contains("queue_depth{service_name=\"checkout\"} 3\n"));
+    /// // `queue_depth` would be merged with `queue.depth` by an older scraper: refused.
+    /// assert!(registry.gauge("queue_depth", "Another.").is_err());
+    /// // Without `utf8_names`, such names are refused.
+    /// assert!(promforge::Registry::new().gauge("queue.depth", "Jobs.").is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn utf8_names(mut self, on: bool) -> Self {
+        self.utf8_names = on;
+        self
+    }
+
     /// Checks the prefix and label names and makes the registry.
     pub fn build(mut self) -> Result<Registry, Error> {
         if self.from_env {
@@ -227,9 +277,30 @@ impl RegistryBuilder {
             _ => String::new(),
         };
         let mut rendered = String::new();
+        let mut utf8 = String::new();
+        let mut escaped_names = std::collections::HashSet::new();
         for (name, value) in &self.const_labels {
-            check_user_label_name(name)?;
-            push_label_pair(&mut rendered, name, value);
+            if self.utf8_names {
+                check_utf8_user_label_name(name)?;
+            } else {
+                check_user_label_name(name)?;
+            }
+            let escaped = promforge_rules::escape_label_name(name);
+            if !escaped_names.insert(escaped.clone().into_owned()) {
+                return Err(Error::InvalidLabelName {
+                    name: name.clone(),
+                    reason: "it escapes to the same legacy name as another constant label",
+                });
+            }
+            push_label_pair(&mut rendered, &escaped, value);
+            if *escaped == **name {
+                push_label_pair(&mut utf8, name, value);
+            } else {
+                let mut quoted = String::from("\"");
+                escape_label_value_into(name, &mut quoted);
+                quoted.push('"');
+                push_label_pair(&mut utf8, &quoted, value);
+            }
         }
         Ok(Registry {
             inner: Arc::new(Inner {
@@ -239,6 +310,8 @@ impl RegistryBuilder {
                 },
                 const_labels: self.const_labels,
                 const_labels_rendered: rendered,
+                const_labels_utf8: utf8,
+                utf8_names: self.utf8_names,
                 state: RwLock::default(),
                 size_hint: AtomicUsize::new(1024),
                 sites_registered: std::sync::Once::new(),
@@ -269,6 +342,8 @@ impl Registry {
                 options: RenderOptions::default(),
                 const_labels: Vec::new(),
                 const_labels_rendered: String::new(),
+                const_labels_utf8: String::new(),
+                utf8_names: false,
                 state: RwLock::default(),
                 size_hint: AtomicUsize::new(1024),
                 sites_registered: std::sync::Once::new(),
@@ -331,11 +406,13 @@ impl Registry {
             meta = FamilyMeta::new(full.clone(), help, MetricType::Gauge);
         }
 
-        if let Some(label) = metric
-            .label_names()
-            .into_iter()
-            .find(|l| self.inner.const_labels.iter().any(|(c, _)| c == l))
-        {
+        if let Some(label) = metric.label_names().into_iter().find(|l| {
+            self.inner.const_labels.iter().any(|(c, _)| {
+                c == l
+                    || promforge_rules::escape_label_name(c)
+                        == promforge_rules::escape_label_name(l)
+            })
+        }) {
             return Err(Error::LabelClash {
                 metric: full,
                 label: label.to_owned(),
@@ -501,7 +578,14 @@ impl Registry {
         help: &str,
         metric_type: MetricType,
     ) -> Result<Prepared, Error> {
-        check_metric_name(name)?;
+        let check = |name: &str| {
+            if self.inner.utf8_names {
+                check_utf8_metric_name(name)
+            } else {
+                check_metric_name(name)
+            }
+        };
+        check(name)?;
         let mut full = format!("{prefix}{name}");
         if metric_type == MetricType::Counter {
             full = promforge_rules::counter_name(&full);
@@ -509,7 +593,7 @@ impl Registry {
         if metric_type == MetricType::Info && !full.ends_with("_info") {
             full.push_str("_info");
         }
-        check_metric_name(&full)?;
+        check(&full)?;
         if help.trim().is_empty() {
             return Err(Error::MissingHelp { name: full });
         }
@@ -735,8 +819,13 @@ impl Registry {
         let start = buf.len();
         buf.reserve(self.inner.size_hint.load(Ordering::Relaxed));
         let state = self.read_state();
-        let const_labels = self.inner.const_labels_rendered.as_str();
-        let mut out = ExpositionWriter::new(buf, const_labels, format.into(), self.inner.options);
+        let content_type = format.into();
+        let const_labels = if content_type.allows_utf8() {
+            self.inner.const_labels_utf8.as_str()
+        } else {
+            self.inner.const_labels_rendered.as_str()
+        };
+        let mut out = ExpositionWriter::new(buf, const_labels, content_type, self.inner.options);
         let mut bounded = false;
         for family in &state.families {
             family.metric.encode(&mut out.family(&family.meta));
@@ -788,16 +877,26 @@ impl Registry {
 /// Every name a family writes or takes, in any format: its samples (`x_total`, `h_bucket`,
 /// `h_sum`, …) and its OpenMetrics names (`x`, `x_created`), so that no two families
 /// clash in any format.
+///
+/// A name outside the legacy character set takes its `underscores`-escaped forms too, so
+/// two names that an older scraper would see as one clash.
 fn sample_names(full: &str, metric_type: MetricType) -> Vec<String> {
-    std::iter::once(full.to_owned())
+    let names = std::iter::once(full.to_owned())
         .chain(
             metric_type
                 .sample_suffixes()
                 .iter()
                 .map(|s| format!("{full}{s}")),
         )
-        .chain(metric_type.openmetrics_names(full))
-        .collect()
+        .chain(metric_type.openmetrics_names(full));
+    let mut all: Vec<String> = Vec::new();
+    for name in names {
+        if let std::borrow::Cow::Owned(escaped) = promforge_rules::escape_metric_name(&name) {
+            all.push(escaped);
+        }
+        all.push(name);
+    }
+    all
 }
 
 impl Default for Registry {
@@ -904,5 +1003,179 @@ mod tests {
             r.render(),
             "# HELP temp Line one\\nline \\\\two\n# TYPE temp gauge\ntemp{service=\"a\\\"b\"} -1.5\n"
         );
+    }
+
+    fn utf8(format: crate::encoding::Format) -> ContentType {
+        ContentType {
+            format,
+            escaping: crate::encoding::NameEscaping::AllowUtf8,
+        }
+    }
+
+    fn utf8_registry() -> Registry {
+        let r = Registry::builder()
+            .utf8_names(true)
+            .const_label("service.name", "a")
+            .build()
+            .expect("valid");
+        r.counter("http.requests", "Requests.")
+            .expect("utf-8")
+            .inc();
+        r.histogram("req.latency", "Latency.", &[0.5])
+            .expect("utf-8")
+            .observe(0.25);
+        r.gauge("plain", "A legacy name.").expect("legacy").set(2);
+        r.gauge("quote\"d é", "Odd.").expect("utf-8").set(1);
+        r
+    }
+
+    /// Default scrapers (and 0.0.4 / OpenMetrics 0.0.1 even with `escaping=allow-utf-8`)
+    /// see names escaped the `underscores` way.
+    #[test]
+    fn utf8_names_escaped_by_default() {
+        use crate::encoding::Format;
+        let r = utf8_registry();
+        let escaped = "# HELP http_requests_total Requests.\n\
+             # TYPE http_requests_total counter\n\
+             http_requests_total{service_name=\"a\"} 1\n\
+             # HELP req_latency Latency.\n\
+             # TYPE req_latency histogram\n\
+             req_latency_bucket{service_name=\"a\",le=\"0.5\"} 1\n\
+             req_latency_bucket{service_name=\"a\",le=\"+Inf\"} 1\n\
+             req_latency_sum{service_name=\"a\"} 0.25\n\
+             req_latency_count{service_name=\"a\"} 1\n\
+             # HELP plain A legacy name.\n\
+             # TYPE plain gauge\n\
+             plain{service_name=\"a\"} 2\n\
+             # HELP quote_d__ Odd.\n\
+             # TYPE quote_d__ gauge\n\
+             quote_d__{service_name=\"a\"} 1\n";
+        assert_eq!(r.render(), escaped);
+        assert_eq!(r.render_as(utf8(Format::PrometheusText0_0_4)), escaped);
+        assert_eq!(r.render_as(Format::PrometheusText1_0_0), escaped);
+        let om = r.render_as(Format::OpenMetricsText1_0_0);
+        assert!(om.starts_with("# TYPE http_requests counter\n# HELP http_requests Requests.\n"));
+        assert!(!om.contains("{\""), "{om}");
+        assert_eq!(om, r.render_as(utf8(Format::OpenMetricsText0_0_1)));
+    }
+
+    /// A scraper that allows UTF-8 names gets them quoted, Prometheus 3's way.
+    #[test]
+    fn utf8_names_quoted_when_allowed() {
+        use crate::encoding::Format;
+        let r = utf8_registry();
+        assert_eq!(
+            r.render_as(utf8(Format::PrometheusText1_0_0)),
+            "# HELP \"http.requests_total\" Requests.\n\
+             # TYPE \"http.requests_total\" counter\n\
+             {\"http.requests_total\",\"service.name\"=\"a\"} 1\n\
+             # HELP \"req.latency\" Latency.\n\
+             # TYPE \"req.latency\" histogram\n\
+             {\"req.latency_bucket\",\"service.name\"=\"a\",le=\"0.5\"} 1\n\
+             {\"req.latency_bucket\",\"service.name\"=\"a\",le=\"+Inf\"} 1\n\
+             {\"req.latency_sum\",\"service.name\"=\"a\"} 0.25\n\
+             {\"req.latency_count\",\"service.name\"=\"a\"} 1\n\
+             # HELP plain A legacy name.\n\
+             # TYPE plain gauge\n\
+             plain{\"service.name\"=\"a\"} 2\n\
+             # HELP \"quote\\\"d é\" Odd.\n\
+             # TYPE \"quote\\\"d é\" gauge\n\
+             {\"quote\\\"d é\",\"service.name\"=\"a\"} 1\n"
+        );
+        let r = Registry::builder()
+            .utf8_names(true)
+            .created_timestamps(true)
+            .build()
+            .expect("valid");
+        r.counter("jobs.done", "Jobs.").expect("utf-8").inc();
+        let om = r.render_as(utf8(Format::OpenMetricsText1_0_0));
+        assert!(
+            om.starts_with(
+                "# TYPE \"jobs.done\" counter\n# HELP \"jobs.done\" Jobs.\n\
+                 {\"jobs.done_total\"} 1\n{\"jobs.done_created\"} "
+            ),
+            "{om}"
+        );
+        assert!(om.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn utf8_names_opt_in_and_rules() {
+        assert!(matches!(
+            Registry::new().gauge("a.b", "x"),
+            Err(Error::InvalidMetricName { .. })
+        ));
+        assert!(matches!(
+            Registry::builder().const_label("a.b", "1").build(),
+            Err(Error::InvalidLabelName { .. })
+        ));
+        let r = Registry::builder().utf8_names(true).build().expect("valid");
+        assert!(matches!(
+            r.gauge("", "x"),
+            Err(Error::InvalidMetricName { .. })
+        ));
+        for label in ["le", "quantile", "__a.b", ""] {
+            assert!(
+                matches!(
+                    Registry::builder()
+                        .utf8_names(true)
+                        .const_label(label, "1")
+                        .build(),
+                    Err(Error::InvalidLabelName { .. })
+                ),
+                "{label:?}"
+            );
+        }
+        // Two constant labels an older scraper would see as one.
+        assert!(matches!(
+            Registry::builder()
+                .utf8_names(true)
+                .const_label("a.b", "1")
+                .const_label("a_b", "2")
+                .build(),
+            Err(Error::InvalidLabelName { .. })
+        ));
+        // A prefix stays a legacy name.
+        assert!(
+            Registry::builder()
+                .utf8_names(true)
+                .prefix("a.b")
+                .build()
+                .is_err()
+        );
+    }
+
+    /// Two names that escape to one are a clash, in either order and across sample names.
+    #[test]
+    fn utf8_names_clash_on_their_escaped_forms() {
+        let r = Registry::builder().utf8_names(true).build().expect("valid");
+        r.gauge("a.b", "x").expect("first");
+        match r.gauge("a_b", "x") {
+            Err(Error::AlreadyRegistered { name, .. }) => assert_eq!(name, "a_b"),
+            other => panic!("{other:?}"),
+        }
+        match r.gauge("a-b", "x") {
+            Err(Error::AlreadyRegistered { name, clashes_with }) => {
+                assert_eq!(
+                    (name.as_str(), clashes_with.as_deref()),
+                    ("a-b", Some("a_b"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        r.gauge("c_d", "x").expect("legacy");
+        assert!(matches!(
+            r.gauge("c.d", "x"),
+            Err(Error::AlreadyRegistered { .. })
+        ));
+        // A histogram's `_count` sample against a gauge.
+        r.histogram("h.x", "x", &[1.0]).expect("histogram");
+        assert!(matches!(
+            r.gauge("h_x_count", "x"),
+            Err(Error::AlreadyRegistered { .. })
+        ));
+        // Unregistering frees the escaped forms too.
+        assert!(r.unregister("a.b"));
+        r.gauge("a_b", "x").expect("free again");
     }
 }

@@ -129,9 +129,16 @@ impl ContentType {
         negotiate::choose_format(accept)
     }
 
+    /// Whether names outside the legacy character set are written quoted (the scraper
+    /// asked for `escaping=allow-utf-8` in a format that can carry them), rather than
+    /// escaped with `underscores`.
+    pub fn allows_utf8(self) -> bool {
+        self.escaping == NameEscaping::AllowUtf8 && self.format.allows_utf8_names()
+    }
+
     /// The `Content-Type` header value of an answer in this format.
     pub fn header_value(self) -> &'static str {
-        let utf8 = self.escaping == NameEscaping::AllowUtf8 && self.format.allows_utf8_names();
+        let utf8 = self.allows_utf8();
         match (self.format, utf8) {
             (Format::PrometheusText0_0_4, _) => text::CONTENT_TYPE,
             (Format::PrometheusText1_0_0, false) => text::CONTENT_TYPE_1_0_0,
@@ -408,15 +415,57 @@ pub struct FamilyMeta {
     om_family: String,
     /// `# TYPE …\n# HELP …\n`, as OpenMetrics writes them.
     om_header: String,
+    /// The name in the legacy character set (`underscores` escaping): what the sample
+    /// lines and the headers above carry.
+    escaped: String,
+    /// The quoted forms, for a name outside the legacy character set (rendered only for a
+    /// scraper that asks for `escaping=allow-utf-8`).
+    utf8: Option<Box<Utf8Forms>>,
+}
+
+/// A UTF-8 family name's forms for `escaping=allow-utf-8`, prepared once.
+#[derive(Debug, Clone)]
+struct Utf8Forms {
+    /// The name escaped as a quoted string's content (`\`, `"`, newline).
+    name: String,
+    /// The same, without OpenMetrics' `_total`/`_info`.
+    om_family: String,
+    /// `# HELP "<name>" …\n# TYPE "<name>" …\n`.
+    text_header: String,
+    /// `# TYPE "<family>" …\n# HELP "<family>" …\n`.
+    om_header: String,
+}
+
+/// `"<name>"`, the content escaped as a label value.
+fn quoted(name: &str) -> String {
+    let mut q = String::with_capacity(name.len() + 2);
+    q.push('"');
+    escape_label_value_into(name, &mut q);
+    q.push('"');
+    q
 }
 
 impl FamilyMeta {
     /// The description of the family `name` (its full name, as exposed).
     pub fn new(name: impl Into<String>, help: impl Into<String>, metric_type: MetricType) -> Self {
-        let (name, help) = (name.into(), help.into());
-        let text_header = text::header(&name, &help, metric_type);
-        let om_family = openmetrics::family_name(&name, metric_type).to_owned();
+        let (name, help): (String, String) = (name.into(), help.into());
+        let escaped = promforge_rules::escape_metric_name(&name).into_owned();
+        let text_header = text::header(&escaped, &help, metric_type);
+        let om_family = openmetrics::family_name(&escaped, metric_type).to_owned();
         let om_header = openmetrics::header(&om_family, &help, metric_type);
+        let utf8 = (escaped != name).then(|| {
+            let family = openmetrics::family_name(&name, metric_type);
+            let mut utf8_name = String::new();
+            escape_label_value_into(&name, &mut utf8_name);
+            let mut utf8_family = String::new();
+            escape_label_value_into(family, &mut utf8_family);
+            Box::new(Utf8Forms {
+                text_header: text::header(&quoted(&name), &help, metric_type),
+                om_header: openmetrics::header(&quoted(family), &help, metric_type),
+                name: utf8_name,
+                om_family: utf8_family,
+            })
+        });
         Self {
             name,
             help,
@@ -424,7 +473,33 @@ impl FamilyMeta {
             text_header,
             om_family,
             om_header,
+            escaped,
+            utf8,
         }
+    }
+
+    /// The family's name in the legacy character set (`underscores` escaping): the name
+    /// itself when it is a legacy name, which every name is outside registries with
+    /// [`utf8_names`](crate::RegistryBuilder::utf8_names).
+    pub fn escaped_name(&self) -> &str {
+        &self.escaped
+    }
+
+    /// The name and OpenMetrics family name sample lines carry, and whether they are
+    /// written quoted (`allowed`: [`ContentType::allows_utf8`]).
+    #[inline]
+    fn sample_names(&self, allowed: bool) -> (&str, &str, bool) {
+        match self.utf8_forms(allowed) {
+            Some(utf8) => (&utf8.name, &utf8.om_family, true),
+            None => (&self.escaped, &self.om_family, false),
+        }
+    }
+
+    /// The quoted forms, when the name is not a legacy one and the scraper allows UTF-8
+    /// (`allowed`: [`ContentType::allows_utf8`]).
+    #[inline]
+    fn utf8_forms(&self, allowed: bool) -> Option<&Utf8Forms> {
+        if allowed { self.utf8.as_deref() } else { None }
     }
 
     /// The family's full name.
@@ -583,27 +658,22 @@ pub(crate) struct RenderOptions {
 impl<'a> MetricEncoder<'a> {
     /// An encoder for the family `meta` writing `format` into `buf`, with `const_labels`
     /// (escaped, or empty) on every sample.
+    #[inline]
     pub(crate) fn new(
         format: Format,
         options: RenderOptions,
         buf: &'a mut Vec<u8>,
-        meta: &'a FamilyMeta,
+        (name, family, quoted): (&'a str, &'a str, bool),
         const_labels: &'a str,
     ) -> Self {
         let sink = match format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
-                Sink::Text(text::Sink::new(buf, &meta.name, const_labels))
-            }
-            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => {
-                Sink::OpenMetrics(openmetrics::Sink::new(
-                    buf,
-                    &meta.name,
-                    &meta.om_family,
-                    const_labels,
-                    options.created,
-                ))
+                Sink::Text(text::Sink::new(buf, name, const_labels, quoted))
             }
             Format::PrometheusProtobuf => Sink::Protobuf(protobuf::Sink::new(buf, const_labels)),
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => Sink::OpenMetrics(
+                openmetrics::Sink::new(buf, name, family, const_labels, options.created, quoted),
+            ),
         };
         Self { sink, labels: "" }
     }
@@ -852,6 +922,8 @@ pub(crate) struct ExpositionWriter<'a> {
     content_type: ContentType,
     /// The protobuf family still open: its start and the end of its header.
     open: Option<(usize, usize)>,
+    /// `content_type.allows_utf8()`, once per render.
+    utf8_allowed: bool,
     options: RenderOptions,
 }
 
@@ -868,13 +940,14 @@ impl<'a> ExpositionWriter<'a> {
             const_labels,
             content_type,
             open: None,
+            utf8_allowed: content_type.allows_utf8(),
             options,
         }
     }
 
     /// The format being written, and the options.
-    pub(crate) fn format(&self) -> (Format, RenderOptions) {
-        (self.content_type.format, self.options)
+    pub(crate) fn format(&self) -> (ContentType, RenderOptions) {
+        (self.content_type, self.options)
     }
 
     /// Writes `meta`'s header in this format.
@@ -882,6 +955,12 @@ impl<'a> ExpositionWriter<'a> {
     /// closes it: its length is known then.)
     #[inline]
     fn header(&mut self, meta: &FamilyMeta) {
+        // Protobuf carries names as strings: no quoting.
+        if !matches!(self.content_type.format, Format::PrometheusProtobuf)
+            && let Some(utf8) = meta.utf8_forms(self.utf8_allowed)
+        {
+            return self.utf8_header(utf8);
+        }
         match self.content_type.format {
             Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => {
                 self.buf.extend_from_slice(meta.text_header.as_bytes());
@@ -903,6 +982,19 @@ impl<'a> ExpositionWriter<'a> {
         }
     }
 
+    /// [`header`](Self::header) of a name written quoted.
+    #[cold]
+    #[inline(never)]
+    fn utf8_header(&mut self, utf8: &Utf8Forms) {
+        let header = match self.content_type.format {
+            Format::PrometheusText0_0_4 | Format::PrometheusText1_0_0 => &utf8.text_header,
+            Format::OpenMetricsText1_0_0 | Format::OpenMetricsText0_0_1 => &utf8.om_header,
+            // Not called for protobuf (see `header`).
+            Format::PrometheusProtobuf => return,
+        };
+        self.buf.extend_from_slice(header.as_bytes());
+    }
+
     /// Writes `meta`'s header and returns the encoder of its samples.
     #[inline]
     pub(crate) fn family<'b>(&'b mut self, meta: &'b FamilyMeta) -> MetricEncoder<'b> {
@@ -911,7 +1003,7 @@ impl<'a> ExpositionWriter<'a> {
             self.content_type.format,
             self.options,
             self.buf,
-            meta,
+            meta.sample_names(self.utf8_allowed),
             self.const_labels,
         )
     }
@@ -950,12 +1042,18 @@ impl<'a> ExpositionWriter<'a> {
     /// later with [`family_encoded`](Self::family_encoded) (collectors write their
     /// families' samples in any order).
     pub(crate) fn sample_buffer<'b>(
-        (format, options): (Format, RenderOptions),
+        (format, options): (ContentType, RenderOptions),
         buf: &'b mut Vec<u8>,
         meta: &'b FamilyMeta,
         const_labels: &'b str,
     ) -> MetricEncoder<'b> {
-        MetricEncoder::new(format, options, buf, meta, const_labels)
+        MetricEncoder::new(
+            format.format,
+            options,
+            buf,
+            meta.sample_names(format.allows_utf8()),
+            const_labels,
+        )
     }
 }
 

@@ -69,9 +69,10 @@ impl<'a> Sink<'a> {
         family: &'a str,
         const_labels: &'a str,
         created: bool,
+        quoted: bool,
     ) -> Self {
         Self {
-            lines: text::Sink::new(buf, name, const_labels),
+            lines: text::Sink::new(buf, name, const_labels, quoted),
             family,
             created,
         }

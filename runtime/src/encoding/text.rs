@@ -32,14 +32,23 @@ pub(crate) struct Sink<'a> {
     buf: &'a mut Vec<u8>,
     name: &'a str,
     const_labels: &'a str,
+    /// Whether names are written quoted inside the braces (`{"my.metric",a="1"}`): a name
+    /// outside the legacy character set, for a scraper that allows UTF-8 names.
+    quoted: bool,
 }
 
 impl<'a> Sink<'a> {
-    pub(crate) fn new(buf: &'a mut Vec<u8>, name: &'a str, const_labels: &'a str) -> Self {
+    pub(crate) fn new(
+        buf: &'a mut Vec<u8>,
+        name: &'a str,
+        const_labels: &'a str,
+        quoted: bool,
+    ) -> Self {
         Self {
             buf,
             name,
             const_labels,
+            quoted,
         }
     }
 
@@ -49,6 +58,7 @@ impl<'a> Sink<'a> {
             buf: self.buf,
             name: self.name,
             const_labels: self.const_labels,
+            quoted: self.quoted,
         }
     }
 
@@ -91,6 +101,9 @@ impl<'a> Sink<'a> {
         value: V,
     ) -> &mut Vec<u8> {
         let buf = &mut *self.buf;
+        if self.quoted {
+            return quoted_line(buf, name, suffix, self.const_labels, labels, extra, value);
+        }
         buf.extend_from_slice(name.as_bytes());
         buf.extend_from_slice(suffix.as_bytes());
         let mut first = true;
@@ -150,4 +163,32 @@ impl<'a> Sink<'a> {
         self.line(labels, "_sum", "", sum);
         self.line(labels, "_count", "", count);
     }
+}
+
+/// A line whose name is quoted inside the braces: `{"<name><suffix>",<labels>} <value>`
+/// (`name` already escaped as a quoted string's content).
+#[cold]
+#[inline(never)]
+fn quoted_line<'b, V: EncodeValue>(
+    buf: &'b mut Vec<u8>,
+    name: &str,
+    suffix: &str,
+    const_labels: &str,
+    labels: &str,
+    extra: &str,
+    value: V,
+) -> &'b mut Vec<u8> {
+    buf.extend_from_slice(b"{\"");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(suffix.as_bytes());
+    buf.push(b'"');
+    for part in [const_labels, labels, extra] {
+        if !part.is_empty() {
+            buf.push(b',');
+            buf.extend_from_slice(part.as_bytes());
+        }
+    }
+    buf.extend_from_slice(b"} ");
+    value.encode_value(buf);
+    buf
 }

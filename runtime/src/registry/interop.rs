@@ -62,7 +62,7 @@ impl Registry {
                 families.push(family);
             }
         }
-        if out.format().0.is_openmetrics() {
+        if out.format().0.format.is_openmetrics() {
             for family in &families {
                 openmetrics_family(family, &self.inner.const_labels, out);
             }
