@@ -208,9 +208,6 @@ pub(crate) struct Ending {
     pub(crate) seconds: Option<f64>,
     /// Its result (`CallResult as usize`), when calls are counted in the cells.
     pub(crate) result: Option<usize>,
-    /// Its result among its label combination's, when the site counts calls per
-    /// combination of closed label values in the cells.
-    pub(crate) combo: Option<ComboResult>,
 }
 
 /// A call's result counted per label combination: counter `index` of `len`
@@ -298,6 +295,26 @@ impl SiteCells {
     #[inline]
     pub(crate) fn leave(&self, ending: Ending) {
         let (cells, writer) = self.mine();
+        self.record(cells, writer, ending);
+    }
+
+    /// A call of a site with closed labels ended on this thread: its result counted among
+    /// its label combination's (`combo`), in the same visit of this thread's cells.
+    #[inline]
+    pub(crate) fn leave_combo(&self, ending: Ending, combo: ComboResult) {
+        let (cells, writer) = self.mine();
+        let counts = cells
+            .combos
+            .get_or_init(|| (0..combo.len).map(|_| AtomicU64::new(0)).collect());
+        if let Some(call) = counts.get(combo.index) {
+            writer.bump(call, 1);
+        }
+        self.record(cells, writer, ending);
+    }
+
+    /// What a call's end writes into `cells`.
+    #[inline(always)]
+    fn record(&self, cells: &Cells, writer: Writer, ending: Ending) {
         if let Some(v) = ending.seconds {
             let bucket = self.shape.bucket_of(v);
             if let Some(count) = cells.bucket(bucket) {
@@ -308,14 +325,6 @@ impl SiteCells {
         }
         if let Some(call) = ending.result.and_then(|r| cells.calls.get(r)) {
             writer.bump(call, 1);
-        }
-        if let Some(combo) = ending.combo {
-            let counts = cells
-                .combos
-                .get_or_init(|| (0..combo.len).map(|_| AtomicU64::new(0)).collect());
-            if let Some(call) = counts.get(combo.index) {
-                writer.bump(call, 1);
-            }
         }
         // Last: a scrape that counts this end sees the rest of the call too.
         if ending.in_flight {
@@ -390,14 +399,15 @@ impl CallSeries {
                 in_flight: false,
                 seconds: None,
                 result: Some(*result),
-                combo: None,
             }),
-            Self::Combo(cells, combo) => cells.leave(Ending {
-                in_flight: false,
-                seconds: None,
-                result: None,
-                combo: Some(*combo),
-            }),
+            Self::Combo(cells, combo) => cells.leave_combo(
+                Ending {
+                    in_flight: false,
+                    seconds: None,
+                    result: None,
+                },
+                *combo,
+            ),
         }
     }
 
@@ -444,7 +454,6 @@ impl DurationSeries {
                 in_flight: false,
                 seconds: Some(seconds),
                 result: None,
-                combo: None,
             }),
         }
     }
@@ -492,7 +501,6 @@ impl InFlightSeries {
                 in_flight: true,
                 seconds: None,
                 result: None,
-                combo: None,
             }),
         }
     }
@@ -534,7 +542,6 @@ mod tests {
                             in_flight: true,
                             seconds: Some(if i % 2 == 0 { 0.0625 } else { 0.5 }),
                             result: Some(t % 2),
-                            combo: None,
                         });
                     }
                     // One call left running on each thread.
@@ -550,7 +557,6 @@ mod tests {
             in_flight: true,
             seconds: None,
             result: None,
-            combo: None,
         });
         assert_eq!(cells.in_flight(), 3);
 
@@ -578,7 +584,6 @@ mod tests {
                         in_flight: true,
                         seconds: Some(0.5),
                         result: Some(0),
-                        combo: None,
                     });
                 }
             }
@@ -604,7 +609,6 @@ mod tests {
                             in_flight: true,
                             seconds: None,
                             result: Some(0),
-                            combo: None,
                         });
                     }
                     // …and destroyed before it.
@@ -640,7 +644,6 @@ mod tests {
             in_flight: true,
             seconds: None,
             result: None,
-            combo: None,
         });
         let ended = cells.total(|c| c.ended.load(Ordering::Acquire));
         assert_eq!(started.wrapping_sub(ended) as i64, -1);

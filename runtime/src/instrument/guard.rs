@@ -94,7 +94,8 @@ impl CallGuard {
     }
 
     /// [`end`](Self::end), the result counted per label combination (`combo`) when given.
-    #[inline]
+    /// Always inlined: `end` (no combination) compiles to exactly the unlabeled path.
+    #[inline(always)]
     pub(super) fn end_with(&mut self, result: Option<CallResult>, combo: Option<ComboResult>) {
         let Some(metrics) = self.metrics else {
             return;
@@ -105,7 +106,6 @@ impl CallGuard {
             in_flight: false,
             seconds: None,
             result: None,
-            combo,
         };
         if let Some(start) = self.start {
             let seconds = start.elapsed().as_secs_f64();
@@ -138,12 +138,12 @@ impl CallGuard {
                 }
             }
         }
-        if ending.in_flight
-            || ending.seconds.is_some()
-            || ending.result.is_some()
-            || ending.combo.is_some()
-        {
-            metrics.cells.leave(ending);
+        match combo {
+            Some(combo) => metrics.cells.leave_combo(ending, combo),
+            None if ending.in_flight || ending.seconds.is_some() || ending.result.is_some() => {
+                metrics.cells.leave(ending);
+            }
+            None => {}
         }
     }
 }
