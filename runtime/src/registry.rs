@@ -9,7 +9,9 @@ use crate::encoding::{
     ContentType, ExpositionWriter, FamilyMeta, MetricType, RenderOptions, push_label_pair,
 };
 use crate::error::Error;
-use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
+use crate::metrics::{
+    Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram, NativeOptions,
+};
 use crate::name::{check_metric_name, check_user_label_name};
 
 #[cfg(feature = "prometheus-interop")]
@@ -66,6 +68,9 @@ struct Inner {
     /// Whether the instrumented functions recording here had their series made (at the
     /// first render: every call site is known at link time).
     sites_registered: std::sync::Once,
+    /// `RegistryBuilder::native_durations`: instrumented functions recording here keep
+    /// their durations in native histograms unless their attribute says otherwise.
+    native_durations: Option<NativeOptions>,
 }
 
 struct State {
@@ -160,6 +165,7 @@ pub struct RegistryBuilder {
     const_labels: Vec<(String, String)>,
     from_env: bool,
     created: bool,
+    native_durations: Option<NativeOptions>,
 }
 
 impl RegistryBuilder {
@@ -208,6 +214,27 @@ impl RegistryBuilder {
         self
     }
 
+    /// Makes every `#[instrument_metrics]` function recording in this registry keep its
+    /// durations in a native histogram with these settings (`<name>_duration_seconds`
+    /// for a function with `name = "…"`, `function_calls_duration_seconds` otherwise),
+    /// as the attribute's `native` option does, unless its attribute names `buckets` or
+    /// `summary`. Calls and calls in progress are counted as before.
+    ///
+    /// ```
+    /// use promforge::metrics::NativeOptions;
+    ///
+    /// # fn main() -> Result<(), promforge::Error> {
+    /// let registry = promforge::Registry::builder()
+    ///     .native_durations(Some(NativeOptions::new().bucket_factor(1.05)))
+    ///     .build()?;
+    /// # let _ = registry;
+    /// # Ok(()) }
+    /// ```
+    pub fn native_durations(mut self, options: Option<NativeOptions>) -> Self {
+        self.native_durations = options;
+        self
+    }
+
     /// Checks the prefix and label names and makes the registry.
     pub fn build(mut self) -> Result<Registry, Error> {
         if self.from_env {
@@ -242,6 +269,7 @@ impl RegistryBuilder {
                 state: RwLock::default(),
                 size_hint: AtomicUsize::new(1024),
                 sites_registered: std::sync::Once::new(),
+                native_durations: self.native_durations,
             }),
         })
     }
@@ -272,6 +300,7 @@ impl Registry {
                 state: RwLock::default(),
                 size_hint: AtomicUsize::new(1024),
                 sites_registered: std::sync::Once::new(),
+                native_durations: None,
             }),
         }
     }
@@ -279,6 +308,11 @@ impl Registry {
     /// Starts a registry with a prefix and constant labels.
     pub fn builder() -> RegistryBuilder {
         RegistryBuilder::default()
+    }
+
+    /// The native histogram settings of `RegistryBuilder::native_durations`, if set.
+    pub(crate) fn native_durations(&self) -> Option<NativeOptions> {
+        self.inner.native_durations
     }
 
     /// An identity for this registry (shared by its clones), for keying per-registry state.
