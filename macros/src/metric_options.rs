@@ -330,7 +330,7 @@ fn generated(call: &ExprCall) -> syn::Result<Vec<f64>> {
 }
 
 /// An integer literal's value (no sign, no float).
-fn whole_number(expr: &Expr) -> Option<usize> {
+pub(crate) fn whole_number(expr: &Expr) -> Option<usize> {
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Int(literal),

@@ -56,6 +56,15 @@ pub(crate) const QUANTILES: Symbol = Symbol("quantiles");
 pub(crate) const MAX_AGE: Symbol = Symbol("max_age");
 /// `age_buckets = 5`: in how many slices a summary keeps its window.
 pub(crate) const AGE_BUCKETS: Symbol = Symbol("age_buckets");
+/// `native` or `native(bucket_factor = …, zero_threshold = …, max_buckets = …)`: durations
+/// recorded in a native histogram.
+pub(crate) const NATIVE: Symbol = Symbol("native");
+/// `bucket_factor = 1.1`: the largest ratio between neighbouring native buckets.
+pub(crate) const BUCKET_FACTOR: Symbol = Symbol("bucket_factor");
+/// `zero_threshold = 1e-9`: values this close to 0 go in the zero bucket.
+pub(crate) const ZERO_THRESHOLD: Symbol = Symbol("zero_threshold");
+/// `max_buckets = 160`: how many native buckets are kept at most.
+pub(crate) const MAX_BUCKETS: Symbol = Symbol("max_buckets");
 
 impl Symbol {
     /// A symbol (for the tables of each macro).

@@ -119,7 +119,7 @@ pub mod __private {
         pub use crate::instrument::labeled::*;
         pub use crate::instrument::outcome::*;
         pub use crate::instrument::site::*;
-        pub use crate::metrics::{BUCKETS_HTTP, BUCKETS_LATENCY, SummaryOptions};
+        pub use crate::metrics::{BUCKETS_HTTP, BUCKETS_LATENCY, NativeOptions, SummaryOptions};
     }
     /// What `#[derive(MetricsGroup)]` expands to.
     pub mod group {

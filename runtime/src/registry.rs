@@ -10,7 +10,9 @@ use crate::encoding::{
     push_label_pair,
 };
 use crate::error::Error;
-use crate::metrics::{Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram};
+use crate::metrics::{
+    Counter, CounterNumber, EncodeMetric, Gauge, GaugeNumber, Histogram, NativeOptions,
+};
 use crate::name::{
     check_metric_name, check_user_label_name, check_utf8_metric_name, check_utf8_user_label_name,
 };
@@ -74,6 +76,9 @@ struct Inner {
     /// Whether the instrumented functions recording here had their series made (at the
     /// first render: every call site is known at link time).
     sites_registered: std::sync::Once,
+    /// `RegistryBuilder::native_durations`: instrumented functions recording here keep
+    /// their durations in native histograms unless their attribute says otherwise.
+    native_durations: Option<NativeOptions>,
 }
 
 struct State {
@@ -169,6 +174,7 @@ pub struct RegistryBuilder {
     from_env: bool,
     created: bool,
     utf8_names: bool,
+    native_durations: Option<NativeOptions>,
 }
 
 impl RegistryBuilder {
@@ -258,6 +264,27 @@ impl RegistryBuilder {
         self
     }
 
+    /// Makes every `#[instrument_metrics]` function recording in this registry keep its
+    /// durations in a native histogram with these settings (`<name>_duration_seconds`
+    /// for a function with `name = "…"`, `function_calls_duration_seconds` otherwise),
+    /// as the attribute's `native` option does, unless its attribute names `buckets` or
+    /// `summary`. Calls and calls in progress are counted as before.
+    ///
+    /// ```
+    /// use promforge::metrics::NativeOptions;
+    ///
+    /// # fn main() -> Result<(), promforge::Error> {
+    /// let registry = promforge::Registry::builder()
+    ///     .native_durations(Some(NativeOptions::new().bucket_factor(1.05)))
+    ///     .build()?;
+    /// # let _ = registry;
+    /// # Ok(()) }
+    /// ```
+    pub fn native_durations(mut self, options: Option<NativeOptions>) -> Self {
+        self.native_durations = options;
+        self
+    }
+
     /// Checks the prefix and label names and makes the registry.
     pub fn build(mut self) -> Result<Registry, Error> {
         if self.from_env {
@@ -315,6 +342,7 @@ impl RegistryBuilder {
                 state: RwLock::default(),
                 size_hint: AtomicUsize::new(1024),
                 sites_registered: std::sync::Once::new(),
+                native_durations: self.native_durations,
             }),
         })
     }
@@ -347,6 +375,7 @@ impl Registry {
                 state: RwLock::default(),
                 size_hint: AtomicUsize::new(1024),
                 sites_registered: std::sync::Once::new(),
+                native_durations: None,
             }),
         }
     }
@@ -354,6 +383,11 @@ impl Registry {
     /// Starts a registry with a prefix and constant labels.
     pub fn builder() -> RegistryBuilder {
         RegistryBuilder::default()
+    }
+
+    /// The native histogram settings of `RegistryBuilder::native_durations`, if set.
+    pub(crate) fn native_durations(&self) -> Option<NativeOptions> {
+        self.inner.native_durations
     }
 
     /// An identity for this registry (shared by its clones), for keying per-registry state.

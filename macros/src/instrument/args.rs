@@ -10,18 +10,21 @@ use crate::attr_util::{go_on, parse_nested_keys, skip_value, tokens_text};
 use crate::ctxt::Ctxt;
 use crate::krate::Krate;
 use crate::symbol::{
-    AGE_BUCKETS, BUCKETS, CALLS, CRATE, DURATION, EXEMPLARS, IN_FLIGHT, LABELS, MAX_AGE, NAME,
-    PREFIX, QUANTILES, REGISTRY, SKIP, SUMMARY, Symbol,
+    AGE_BUCKETS, BUCKET_FACTOR, BUCKETS, CALLS, CRATE, DURATION, EXEMPLARS, IN_FLIGHT, LABELS,
+    MAX_AGE, MAX_BUCKETS, NAME, NATIVE, PREFIX, QUANTILES, REGISTRY, SKIP, SUMMARY, Symbol,
+    ZERO_THRESHOLD,
 };
 
 /// The options, in the order the error message lists them.
 pub(super) const OPTIONS: &[Symbol] = &[
-    PREFIX, NAME, LABELS, BUCKETS, SUMMARY, SKIP, EXEMPLARS, REGISTRY, CRATE,
+    PREFIX, NAME, LABELS, BUCKETS, SUMMARY, NATIVE, SKIP, EXEMPLARS, REGISTRY, CRATE,
 ];
 /// What `skip(…)` may name.
 pub(super) const SKIP_ITEMS: &[Symbol] = &[CALLS, DURATION, IN_FLIGHT];
 /// The settings of `summary(…)`.
 pub(super) const SUMMARY_ITEMS: &[Symbol] = &[QUANTILES, MAX_AGE, AGE_BUCKETS];
+/// The settings of `native(…)`.
+pub(super) const NATIVE_ITEMS: &[Symbol] = &[BUCKET_FACTOR, ZERO_THRESHOLD, MAX_BUCKETS];
 
 /// The attribute's arguments, as written.
 #[derive(Default)]
@@ -36,6 +39,8 @@ pub(super) struct Args {
     pub(super) buckets: Option<BucketsArg>,
     /// `summary` or `summary(…)`.
     pub(super) summary: Option<SummaryArg>,
+    /// `native` or `native(…)`.
+    pub(super) native: Option<NativeArg>,
     /// The items of `skip(…)`, each a known symbol.
     pub(super) skip: Vec<(Symbol, Path)>,
     /// The `skip` keyword of `skip(…)`.
@@ -84,6 +89,18 @@ pub(super) struct SummaryArg {
     pub(super) max_age: Option<LitStr>,
     /// `age_buckets = n`, as written.
     pub(super) age_buckets: Option<Expr>,
+}
+
+/// `native` or `native(bucket_factor = …, zero_threshold = …, max_buckets = …)`.
+pub(super) struct NativeArg {
+    /// The `native` keyword.
+    pub(super) keyword: Path,
+    /// `bucket_factor = x`, as written.
+    pub(super) bucket_factor: Option<Expr>,
+    /// `zero_threshold = x`, as written.
+    pub(super) zero_threshold: Option<Expr>,
+    /// `max_buckets = n`, as written.
+    pub(super) max_buckets: Option<Expr>,
 }
 
 impl Args {
@@ -135,6 +152,8 @@ impl Args {
             });
         } else if key == SUMMARY {
             self.summary = Some(parse_summary(cx, meta)?);
+        } else if key == NATIVE {
+            self.native = Some(parse_native(cx, meta)?);
         } else if key == SKIP {
             if meta.input.peek(token::Paren) {
                 self.skip_keyword = Some(meta.path.clone());
@@ -263,6 +282,54 @@ fn parse_summary(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<SummaryAr
         Ok(())
     })?;
     Ok(summary)
+}
+
+/// `native`, or `native(…)` with the histogram's settings (each checked later).
+fn parse_native(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<NativeArg> {
+    let mut native = NativeArg {
+        keyword: meta.path.clone(),
+        bucket_factor: None,
+        zero_threshold: None,
+        max_buckets: None,
+    };
+    if meta.input.peek(Token![=]) {
+        return Err(meta.error(format!(
+            "write `native` (the default settings) or `native(…)` with one or more of {}, \
+             like `native(bucket_factor = 1.1, max_buckets = 160)`",
+            one_of(NATIVE_ITEMS)
+        )));
+    }
+    if !meta.input.peek(token::Paren) {
+        return Ok(native);
+    }
+    parse_nested_keys(cx, meta, |item| {
+        let Some(&key) = NATIVE_ITEMS.iter().find(|&&known| item.path == known) else {
+            return Err(syn::Error::new_spanned(
+                &item.path,
+                format!(
+                    "unknown setting `{}` in native(…): expected one of {}",
+                    tokens_text(&item.path),
+                    one_of(NATIVE_ITEMS)
+                ),
+            ));
+        };
+        let slot = if key == BUCKET_FACTOR {
+            &mut native.bucket_factor
+        } else if key == ZERO_THRESHOLD {
+            &mut native.zero_threshold
+        } else {
+            &mut native.max_buckets
+        };
+        if slot.is_some() {
+            return Err(syn::Error::new_spanned(
+                &item.path,
+                format!("duplicate `{key}` in native(…): give it once"),
+            ));
+        }
+        *slot = Some(item.value()?.parse()?);
+        Ok(())
+    })?;
+    Ok(native)
 }
 
 fn parse_skip_items(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<(Symbol, Path)>> {
@@ -404,7 +471,7 @@ mod tests {
             errors,
             [
                 "unknown option `bukets`: expected one of `prefix`, `name`, `labels`, \
-                 `buckets`, `summary`, `skip`, `registry`, `crate`",
+                 `buckets`, `summary`, `native`, `skip`, `exemplars`, `registry`, `crate`",
                 "unknown metric `latency` in skip(…): expected one of `calls`, `duration`, \
                  `in_flight`",
                 "`calls` is already skipped: name it once",

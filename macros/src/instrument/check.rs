@@ -10,7 +10,7 @@ use syn::ext::IdentExt;
 use syn::visit::{self, Visit};
 use syn::{Expr, FnArg, Ident, Item, Signature};
 
-use super::args::{Args, SummaryArg};
+use super::args::{Args, NativeArg, SummaryArg};
 use crate::ctxt::Ctxt;
 use crate::krate::Krate;
 use crate::metric_options::{self, Buckets, SummaryOptions};
@@ -46,6 +46,8 @@ pub(super) struct Options {
     pub(super) buckets: Option<Buckets>,
     /// `summary`: durations go in a summary with these settings.
     pub(super) summary: Option<SummaryOptions>,
+    /// `native`: durations go in a native histogram with these settings.
+    pub(super) native: Option<NativeOptions>,
     /// Whether calls are counted.
     pub(super) calls: bool,
     /// Whether durations are recorded.
@@ -56,6 +58,14 @@ pub(super) struct Options {
     pub(super) exemplars: bool,
     /// `registry = expr`.
     pub(super) registry: Option<Expr>,
+}
+
+/// The settings of `native(…)`; `None` keeps the runtime's default.
+#[derive(Default)]
+pub(super) struct NativeOptions {
+    pub(super) bucket_factor: Option<f64>,
+    pub(super) zero_threshold: Option<f64>,
+    pub(super) max_buckets: Option<usize>,
 }
 
 /// One label taken from the arguments.
@@ -170,6 +180,39 @@ pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
         }
         check_summary(cx, summary)
     });
+    let native = args.native.as_ref().map(|native| {
+        if args.name.is_none() {
+            cx.error_spanned_by(
+                &native.keyword,
+                "`native` needs `name = \"…\"`: the shared \
+                 `function_calls_duration_seconds` is one histogram for every function, so a \
+                 native histogram of durations goes in families of the function's own, named \
+                 by `name` (`<name>_duration_seconds`); for every function of a registry, use \
+                 `RegistryBuilder::native_durations`",
+            );
+        }
+        if let Some(buckets) = &args.buckets {
+            cx.error_spanned_by(
+                &buckets.keyword,
+                "`buckets` and `native` are two ways to record durations (a histogram's \
+                 fixed buckets, or a native histogram's exponential ones): give one",
+            );
+        } else if let Some(summary) = &args.summary {
+            cx.error_spanned_by(
+                &summary.keyword,
+                "`summary` and `native` are two ways to record durations (a summary's \
+                 quantiles over a window, or a native histogram): give one",
+            );
+        }
+        if let Some((_, item)) = args.skip.iter().find(|(item, _)| *item == DURATION) {
+            cx.error_spanned_by(
+                item,
+                "`native` says how durations are recorded, and `skip(duration)` records \
+                 none: give one",
+            );
+        }
+        check_native(cx, native)
+    });
     Options {
         krate: std::mem::take(&mut args.krate),
         prefix: args
@@ -181,6 +224,7 @@ pub(super) fn options(cx: &Ctxt, args: &mut Args) -> Options {
         labels,
         buckets,
         summary,
+        native,
         calls: !skipped(CALLS),
         duration: !skipped(DURATION),
         in_flight: !skipped(IN_FLIGHT),
@@ -204,6 +248,62 @@ fn check_summary(cx: &Ctxt, summary: &SummaryArg) -> SummaryOptions {
             .age_buckets
             .as_ref()
             .and_then(|expr| recorded(cx, metric_options::parse_age_buckets(expr))),
+    }
+}
+
+/// The settings of `native(…)`, each checked on its own tokens.
+fn check_native(cx: &Ctxt, native: &NativeArg) -> NativeOptions {
+    let bucket_factor =
+        native
+            .bucket_factor
+            .as_ref()
+            .and_then(|expr| match crate::attr_util::number(expr) {
+                Some(factor) if factor.is_finite() && factor > 1.0 => Some(factor),
+                _ => {
+                    cx.error_spanned_by(
+                        expr,
+                        "`bucket_factor` is a number above 1: the largest ratio between the \
+                     bounds of neighbouring buckets, like `bucket_factor = 1.1` (about 5% \
+                     error)",
+                    );
+                    None
+                }
+            });
+    let zero_threshold =
+        native
+            .zero_threshold
+            .as_ref()
+            .and_then(|expr| match crate::attr_util::number(expr) {
+                Some(threshold) if threshold.is_finite() && threshold >= 0.0 => Some(threshold),
+                _ => {
+                    cx.error_spanned_by(
+                        expr,
+                        "`zero_threshold` is a number not below 0: durations at most this many \
+                     seconds are counted in the zero bucket, like `zero_threshold = 1e-9`",
+                    );
+                    None
+                }
+            });
+    let max_buckets =
+        native
+            .max_buckets
+            .as_ref()
+            .and_then(|expr| match metric_options::whole_number(expr) {
+                Some(max) if max >= 2 => Some(max),
+                _ => {
+                    cx.error_spanned_by(
+                        expr,
+                        "`max_buckets` is a whole number from 2: how many buckets are kept at \
+                     most (more distinct durations lower the resolution), like \
+                     `max_buckets = 160`",
+                    );
+                    None
+                }
+            });
+    NativeOptions {
+        bucket_factor,
+        zero_threshold,
+        max_buckets,
     }
 }
 

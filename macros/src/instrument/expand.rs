@@ -462,6 +462,30 @@ impl<'a> Generator<'a> {
                 ))
             }
         };
+        let native = match &options.native {
+            Some(native) => {
+                let mut setters = TokenStream::new();
+                if let Some(factor) = native.bucket_factor {
+                    let factor = crate::attr_util::float(factor);
+                    setters.extend(quote!(.bucket_factor(#factor)));
+                }
+                if let Some(threshold) = native.zero_threshold {
+                    let threshold = crate::attr_util::float(threshold);
+                    setters.extend(quote!(.zero_threshold(#threshold)));
+                }
+                if let Some(max) = native.max_buckets {
+                    let max = proc_macro2::Literal::usize_suffixed(max);
+                    setters.extend(quote!(.max_buckets(#max)));
+                }
+                quote!(#instrument::NativeChoice::Site(
+                    #instrument::NativeOptions::new() #setters
+                ))
+            }
+            None if options.buckets.is_some() || options.summary.is_some() => {
+                quote!(#instrument::NativeChoice::Off)
+            }
+            None => quote!(#instrument::NativeChoice::Registry),
+        };
         let (calls, duration, in_flight) = (options.calls, options.duration, options.in_flight);
         let exemplars = options.exemplars;
         let entry = self.site_entry();
@@ -473,6 +497,7 @@ impl<'a> Generator<'a> {
                 name: #name,
                 buckets: #buckets,
                 summary: #summary,
+                native: #native,
                 calls: #calls,
                 duration: #duration,
                 in_flight: #in_flight,

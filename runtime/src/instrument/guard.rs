@@ -34,7 +34,9 @@ impl CallGuard {
             }
             None => {}
         }
-        let timed = metrics.duration.is_some() || metrics.duration_summary.is_some();
+        let timed = metrics.duration.is_some()
+            || metrics.duration_summary.is_some()
+            || metrics.duration_native.is_some();
         Self {
             metrics: Some(metrics),
             start: timed.then(Instant::now),
@@ -116,7 +118,11 @@ impl CallGuard {
                     series.observe(seconds);
                 }
                 (None, Some(summary)) => summary.observe(seconds),
-                (None, None) => {}
+                (None, None) => {
+                    if let Some(native) = &metrics.duration_native {
+                        native.observe(seconds);
+                    }
+                }
             }
         }
         match &metrics.in_flight {

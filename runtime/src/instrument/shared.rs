@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use crate::error::Error;
 use crate::family::Family;
-use crate::metrics::{BUCKETS_LATENCY, EncodeMetric, Histogram, Summary, SummaryOptions};
+use crate::metrics::{
+    BUCKETS_LATENCY, EncodeMetric, Histogram, NativeHistogram, NativeOptions, Summary,
+    SummaryOptions,
+};
 use crate::registry::Registry;
 use crate::thread_cells::{CallSeries, DurationSeries, InFlightSeries, SiteCells};
 
@@ -33,7 +36,9 @@ impl SharedFamilies {
         let mut cells = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
         let shape = match &self.duration {
             DurationFamily::Histogram(_, shape) => shape.clone(),
-            DurationFamily::Summary(_) => Histogram::with_buckets(&[]).unwrap_or_default(),
+            DurationFamily::Summary(_) | DurationFamily::Native(_) => {
+                Histogram::with_buckets(&[]).unwrap_or_default()
+            }
         };
         Arc::clone(
             cells
@@ -90,6 +95,8 @@ pub(super) enum DurationFamily {
     /// With its buckets (an empty histogram of them).
     Histogram(Family<FnLabels, DurationSeries>, Histogram),
     Summary(Family<FnLabels, Summary>),
+    /// `native`: a native histogram per function (outside the per-thread cells).
+    Native(Family<FnLabels, NativeHistogram>),
 }
 
 impl std::fmt::Debug for SharedFamilies {
@@ -141,8 +148,30 @@ pub(super) fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<S
         ),
     };
     let duration_help = format!("Duration of calls to {help}, in seconds.");
-    let (duration, registered) = match (config.name, config.summary) {
-        (Some(_), Some(options)) => {
+    let native = match config.native {
+        NativeChoice::Site(options) if config.name.is_some() => Some(options),
+        NativeChoice::Site(_) | NativeChoice::Off => None,
+        NativeChoice::Registry if config.summary.is_some() => None,
+        NativeChoice::Registry => registry.native_durations(),
+    };
+    let (duration, registered) = match (config.name, config.summary, native) {
+        (_, _, Some(options)) => {
+            let options = options
+                .builder()
+                .build()
+                .map(|_| options)
+                .unwrap_or_else(|e| {
+                    report(e);
+                    NativeOptions::new()
+                });
+            let family = Family::<FnLabels, NativeHistogram>::new_with(move || {
+                options.builder().build().unwrap_or_default()
+            })
+            .with_cardinality_limit(SHARED_LIMIT);
+            let registered = registry.register(&duration_name, &duration_help, family.clone());
+            (DurationFamily::Native(family), registered)
+        }
+        (Some(_), Some(options), None) => {
             let options = options.build().map(|_| options).unwrap_or_else(|e| {
                 report(e);
                 SummaryOptions::new()
@@ -153,7 +182,7 @@ pub(super) fn shared_families(config: &SiteConfig, registry: &Registry) -> Arc<S
             let registered = registry.register(&duration_name, &duration_help, family.clone());
             (DurationFamily::Summary(family), registered)
         }
-        (name, _) => {
+        (name, _, None) => {
             let buckets = name.map_or(BUCKETS_LATENCY, |_| config.buckets);
             let shape = Histogram::with_buckets(buckets).unwrap_or_else(|e| {
                 report(e);

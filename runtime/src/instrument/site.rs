@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::Error;
 use crate::labels::LabelSet;
-use crate::metrics::{Summary, SummaryOptions};
+use crate::metrics::{NativeHistogram, NativeOptions, Summary, SummaryOptions};
 use crate::registry::{Registry, default_registry};
 use crate::thread_cells::{CallSeries, DurationSeries, InFlightSeries, SiteCells};
 
@@ -48,6 +48,9 @@ pub struct SiteConfig {
     /// Durations go in a summary with these settings instead of a histogram (only used
     /// with `name`: the shared family is a histogram).
     pub summary: Option<SummaryOptions>,
+    /// Whether durations go in a native histogram (`native`), follow the registry's
+    /// `native_durations` default, or stay classic (`buckets` or `summary` given).
+    pub native: NativeChoice,
     /// Whether calls are counted.
     pub calls: bool,
     /// Whether durations are recorded.
@@ -57,6 +60,17 @@ pub struct SiteConfig {
     /// Whether durations keep automatic exemplars (the current span's trace; the
     /// attribute's `exemplars = false` turns them off).
     pub exemplars: bool,
+}
+
+/// Whether a site's durations go in a native histogram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NativeChoice {
+    /// As the registry says (`RegistryBuilder::native_durations`).
+    Registry,
+    /// `native` or `native(…)`: in a native histogram with these settings.
+    Site(NativeOptions),
+    /// Not native (`buckets` or `summary` given).
+    Off,
 }
 
 /// One instrumented call site: its configuration and, after the first call, its series.
@@ -98,6 +112,8 @@ pub(super) struct SiteMetrics {
     pub(super) duration: Option<Route<DurationSeries>>,
     /// The duration series, when they are recorded in a summary (`summary`).
     pub(super) duration_summary: Option<Summary>,
+    /// The duration series, when they are recorded in a native histogram (`native`).
+    pub(super) duration_native: Option<NativeHistogram>,
     /// Where the in-flight count goes, when it is kept.
     pub(super) in_flight: Option<Route<InFlightSeries>>,
 }
@@ -329,8 +345,13 @@ impl SiteMetrics {
             module: config.module,
         };
         let cells = shared.cells(function, config.module);
+        let mut duration_native = None;
         let (duration, duration_summary) = match (&shared.duration, config.duration) {
             (_, false) => (None, None),
+            (DurationFamily::Native(family), true) => {
+                duration_native = Some(family.get(&labels).clone());
+                (None, None)
+            }
             (DurationFamily::Histogram(family, _), true) => {
                 let (series, overflow) =
                     family.get_or_insert_with(&labels, || DurationSeries::Site(cells.clone()));
@@ -356,6 +377,7 @@ impl SiteMetrics {
         Self {
             duration,
             duration_summary,
+            duration_native,
             in_flight,
             cells,
             function,

@@ -30,7 +30,8 @@ pub use histogram::{
 };
 pub use native_histogram::{
     DEFAULT_BUCKET_FACTOR, DEFAULT_MAX_BUCKETS, DEFAULT_ZERO_THRESHOLD, MAX_SCHEMA, MIN_SCHEMA,
-    NativeHistogram, NativeHistogramBuilder, TEXT_BUCKETS, bucket_upper_bound, schema_for_factor,
+    NativeHistogram, NativeHistogramBuilder, NativeOptions, TEXT_BUCKETS, bucket_upper_bound,
+    schema_for_factor,
 };
 pub use number::{CounterNumber, GaugeNumber, Number};
 pub use sharded::ShardedCounter;

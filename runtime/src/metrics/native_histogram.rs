@@ -160,6 +160,60 @@ fn reduce_key(key: i32, by: u32) -> i32 {
     }
 }
 
+/// The settings of a native histogram as a `Copy` value made in a `const` (what
+/// `#[instrument_metrics(native(…))]` and [`RegistryBuilder::native_durations`](crate::RegistryBuilder::native_durations)
+/// hold); [`NativeOptions::builder`] turns them into a [`NativeHistogramBuilder`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NativeOptions {
+    factor: f64,
+    zero_threshold: f64,
+    max_buckets: usize,
+}
+
+impl Default for NativeOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NativeOptions {
+    /// The defaults: [`DEFAULT_BUCKET_FACTOR`], [`DEFAULT_ZERO_THRESHOLD`],
+    /// [`DEFAULT_MAX_BUCKETS`].
+    pub const fn new() -> Self {
+        Self {
+            factor: DEFAULT_BUCKET_FACTOR,
+            zero_threshold: DEFAULT_ZERO_THRESHOLD,
+            max_buckets: DEFAULT_MAX_BUCKETS,
+        }
+    }
+
+    /// See [`NativeHistogramBuilder::bucket_factor`].
+    pub const fn bucket_factor(mut self, factor: f64) -> Self {
+        self.factor = factor;
+        self
+    }
+
+    /// See [`NativeHistogramBuilder::zero_threshold`].
+    pub const fn zero_threshold(mut self, threshold: f64) -> Self {
+        self.zero_threshold = threshold;
+        self
+    }
+
+    /// See [`NativeHistogramBuilder::max_buckets`].
+    pub const fn max_buckets(mut self, max: usize) -> Self {
+        self.max_buckets = max;
+        self
+    }
+
+    /// A builder with these settings.
+    pub fn builder(self) -> NativeHistogramBuilder {
+        NativeHistogram::builder()
+            .bucket_factor(self.factor)
+            .zero_threshold(self.zero_threshold)
+            .max_buckets(self.max_buckets)
+    }
+}
+
 /// How a [`NativeHistogram`] is made: resolution, zero bucket, bucket budget, and optional
 /// classic buckets kept alongside (a histogram both classic and native).
 ///
