@@ -1,5 +1,5 @@
 //! The OpenMetrics text format 1.0 (also answered to `version=0.0.1`, which Prometheus
-//! reads the same way), written straight into a byte buffer like [`text`](super::text).
+//! reads the same way), written straight into a byte buffer like [`text`].
 //!
 //! What differs from the text format 0.0.4:
 //! - a counter family is named without `_total` on its `# TYPE` and `# HELP` lines (its
